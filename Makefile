@@ -1,0 +1,156 @@
+# vmm — build, test and benchmark entry points.
+#
+#   make                 native libraries, tools and unit tests; the aarch64 `vmm` binary
+#                        (cross-compiled and static on x86_64, native on arm64)
+#   make check           unit tests, then the integration tier on the arm64 test host
+#   make check-unit      Criterion unit tests (native)
+#   make check-integration  scenarios on a real arm64 KVM (emulated host, or this host if arm64)
+#   make bench           benchmarks, printed as `bench: <metric> ours=… peer=… ratio=…`
+#   make demo            boots a guest and shows its CPUs
+#   make SAN=asan        native parts with AddressSanitizer + UBSan (SAN=tsan: ThreadSanitizer)
+#   make O=dir           build somewhere else than build/
+#   make WERROR=0        do not turn warnings into errors
+
+O ?= build
+SAN ?=
+WERROR ?= 1
+V ?= 0
+HOST_ARCH := $(shell uname -m)
+CACHE := $(shell tools/setup.sh --print-cache)
+SYSROOT := $(CACHE)/sysroot-arm64
+PYTHON ?= python3
+
+ifeq ($(V),0)
+Q := @
+endif
+
+# ---------------------------------------------------------------------------
+# Sources. Portable code builds and is unit-tested on any Linux host; the files
+# below talk to an arm64 KVM and only build for aarch64.
+# ---------------------------------------------------------------------------
+PRODUCT_DIRS := vmm hotplug gic acpi migration storage
+ARM64_KVM_SRCS := $(sort $(wildcard vmm/kvm/*.c gic/kvm/*.c hotplug/kvm/*.c migration/kvm/*.c))
+MAIN_SRC := vmm/main.c
+PORTABLE_SRCS := $(filter-out $(MAIN_SRC),$(sort $(foreach d,$(PRODUCT_DIRS),$(wildcard $(d)/*.c))))
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
+NATIVE_TOOLS := $(patsubst tools/%.c,%,$(sort $(wildcard tools/*.c)))
+L1_SRCS := $(sort $(wildcard tests/l1/*.c))
+
+WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wundef -Wshadow \
+	-Wwrite-strings -Wsign-compare -Wpointer-arith -Wvla -Wimplicit-fallthrough
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -D_GNU_SOURCE -I. -fno-strict-aliasing
+LIBS_PC := libfdt libzstd liburing libssl libcrypto msgpack-c json-c
+
+ifeq ($(SAN),asan)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else ifeq ($(SAN),tsan)
+SAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+else ifneq ($(SAN),)
+$(error SAN must be asan or tsan)
+endif
+
+# Native build (unit tests, tools).
+NATIVE_DIR := $(O)/native$(if $(SAN),-$(SAN))
+NATIVE_CC ?= cc
+NATIVE_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) $(shell pkg-config --cflags $(LIBS_PC) 2>/dev/null)
+NATIVE_LDLIBS := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpthread
+NATIVE_LIB := $(NATIVE_DIR)/libvmm.a
+NATIVE_PORTABLE_OBJS := $(PORTABLE_SRCS:%.c=$(NATIVE_DIR)/obj/%.o)
+UNIT_BIN := $(NATIVE_DIR)/unit-tests
+
+# aarch64 build (the product binary). Cross-compiled and static unless we are on arm64.
+ARM_DIR := $(O)/aarch64
+ifeq ($(HOST_ARCH),aarch64)
+ARM_CC ?= cc
+ARM_CFLAGS := $(BASE_CFLAGS) $(shell pkg-config --cflags $(LIBS_PC) 2>/dev/null)
+ARM_LDFLAGS :=
+ARM_LDLIBS := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpthread
+ARM_DEPS :=
+else
+ARM_CC ?= aarch64-linux-gnu-gcc
+ARM_CFLAGS := $(BASE_CFLAGS) -isystem $(SYSROOT)/usr/include -isystem $(SYSROOT)/usr/include/aarch64-linux-gnu
+ARM_LDFLAGS := -static -L$(SYSROOT)/usr/lib/aarch64-linux-gnu
+ARM_LDLIBS := -lfdt -ljson-c -lmsgpackc -lzstd -luring -lssl -lcrypto -lpthread
+ARM_DEPS := $(SYSROOT)/.done
+endif
+ARM_OBJS := $(PORTABLE_SRCS:%.c=$(ARM_DIR)/obj/%.o) $(ARM64_KVM_SRCS:%.c=$(ARM_DIR)/obj/%.o) \
+	$(MAIN_SRC:%.c=$(ARM_DIR)/obj/%.o)
+VMM_BIN := $(ARM_DIR)/vmm
+L1_BINS := $(L1_SRCS:tests/l1/%.c=$(ARM_DIR)/l1/%)
+
+SETUP_STAMP := $(O)/.setup-host
+
+.PHONY: all native arm64 check check-unit check-integration bench demo clean setup fuzz
+all: native arm64
+
+native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%)
+arm64: $(VMM_BIN) $(L1_BINS) $(NATIVE_TOOLS:%=$(ARM_DIR)/%)
+
+# Installs missing host packages once per build tree (the script itself is idempotent).
+$(SETUP_STAMP): tools/setup.sh
+	$(Q)tools/setup.sh host
+	$(Q)mkdir -p $(@D) && touch $@
+
+setup:
+	tools/setup.sh all
+
+$(SYSROOT)/.done: | $(SETUP_STAMP)
+	$(Q)tools/setup.sh sysroot
+
+$(NATIVE_DIR)/obj/%.o: %.c | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(NATIVE_CC) $(NATIVE_CFLAGS) -c $< -o $@
+
+$(NATIVE_LIB): $(NATIVE_PORTABLE_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(UNIT_BIN): $(UNIT_SRCS:%.c=$(NATIVE_DIR)/obj/%.o) $(NATIVE_LIB)
+	@echo "  LD      $@"
+	$(Q)$(NATIVE_CC) $(NATIVE_CFLAGS) -o $@ $(filter %.o,$^) $(NATIVE_LIB) -lcriterion $(NATIVE_LDLIBS)
+
+$(NATIVE_DIR)/%: $(NATIVE_DIR)/obj/tools/%.o $(NATIVE_LIB)
+	@echo "  LD      $@"
+	$(Q)$(NATIVE_CC) $(NATIVE_CFLAGS) -o $@ $< $(NATIVE_LIB) $(NATIVE_LDLIBS)
+
+$(ARM_DIR)/obj/%.o: %.c | $(SETUP_STAMP) $(ARM_DEPS)
+	@mkdir -p $(@D)
+	@echo "  CC64    $<"
+	$(Q)$(ARM_CC) $(ARM_CFLAGS) -c $< -o $@
+
+$(VMM_BIN): $(ARM_OBJS)
+	@echo "  LD64    $@"
+	$(Q)$(ARM_CC) $(ARM_LDFLAGS) -o $@ $^ $(ARM_LDLIBS)
+
+$(ARM_DIR)/%: $(ARM_DIR)/obj/tools/%.o $(filter-out $(ARM_DIR)/obj/vmm/main.o $(ARM64_KVM_SRCS:%.c=$(ARM_DIR)/obj/%.o),$(ARM_OBJS))
+	@echo "  LD64    $@"
+	$(Q)$(ARM_CC) $(ARM_LDFLAGS) -o $@ $^ $(ARM_LDLIBS)
+
+# Small static helpers that run inside the arm64 test host.
+$(ARM_DIR)/l1/%: tests/l1/%.c | $(SETUP_STAMP) $(ARM_DEPS)
+	@mkdir -p $(@D)
+	@echo "  LD64    $@"
+	$(Q)$(ARM_CC) $(BASE_CFLAGS) $(if $(filter aarch64,$(HOST_ARCH)),,-static) -o $@ $<
+
+check: check-unit check-integration
+
+check-unit: $(UNIT_BIN)
+	$(UNIT_BIN) --jobs 2
+
+check-integration: all
+	$(PYTHON) tests/integration/run.py --build $(O) --tier integration
+
+bench: all
+	$(PYTHON) tests/integration/run.py --build $(O) --tier bench
+
+demo: all
+	$(PYTHON) tests/integration/run.py --build $(O) --tier demo
+
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

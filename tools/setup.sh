@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# Installs what vmm needs to build and test on a Debian 12 machine, and caches the
+# arm64 downloads (kernel, busybox, static libraries, the QEMU peer) outside the clone.
+#
+#   tools/setup.sh [host|sysroot|guest|peer|all]   (default: all)
+#   tools/setup.sh --print-cache                   prints the cache directory
+#
+# Idempotent: every step checks first and does nothing when its result exists.
+# Package downloads come only from the machine's own apt sources; the
+# bookworm-backports suite is added by deriving the archive address from them.
+set -euo pipefail
+
+CACHE=${VMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmm}
+KERNEL_SERIES=6.12
+SYSROOT_PKGS="libfdt-dev libfdt1 libzstd-dev libzstd1 liburing-dev liburing2 libssl-dev libssl3
+  libmsgpack-dev libmsgpackc2 libjson-c-dev libjson-c5"
+HOST_PKGS="make gcc libc6-dev pkg-config python3 qemu-system-arm gcc-aarch64-linux-gnu
+  binutils-aarch64-linux-gnu cpio zstd xz-utils device-tree-compiler acpica-tools
+  libcriterion-dev libfdt-dev libzstd-dev liburing-dev libssl-dev libmsgpack-dev libjson-c-dev"
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_update() {
+	[ "$apt_updated" -eq 1 ] && return 0
+	log "apt-get update"
+	as_root apt-get update -qq || die "apt-get update failed"
+	apt_updated=1
+}
+
+codename() {
+	. /etc/os-release
+	[ -n "${VERSION_CODENAME:-}" ] || die "cannot tell the Debian release from /etc/os-release"
+	echo "$VERSION_CODENAME"
+}
+
+# Prints "URI SIGNED_BY" of the apt source that serves the main Debian suite.
+main_archive() {
+	local cn=$1
+	python3 - "$cn" <<'PY'
+import glob, sys, re
+cn = sys.argv[1]
+found = None
+def consider(uri, suites, signed):
+    global found
+    if found is None and cn in suites and "security" not in uri:
+        found = (uri.rstrip("/"), signed or "")
+for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
+    for block in re.split(r"\n\s*\n", open(path).read()):
+        fields = {}
+        for line in block.splitlines():
+            if line.startswith("#") or ":" not in line or line[:1].isspace():
+                continue
+            k, v = line.split(":", 1)
+            fields[k.strip().lower()] = v.strip()
+        if fields.get("enabled", "yes").lower() == "no" or "deb" not in fields.get("types", "").split():
+            continue
+        for uri in fields.get("uris", "").split():
+            consider(uri, fields.get("suites", "").split(), fields.get("signed-by", ""))
+for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        parts = line.split("#", 1)[0].split()
+        if len(parts) < 3 or parts[0] != "deb":
+            continue
+        parts = parts[1:]
+        signed = ""
+        if parts[0].startswith("["):
+            opts = []
+            while parts and not parts[0].endswith("]"):
+                opts.append(parts.pop(0))
+            opts.append(parts.pop(0))
+            for o in " ".join(opts).strip("[]").split():
+                if o.startswith("signed-by="):
+                    signed = o.split("=", 1)[1]
+        if len(parts) >= 2:
+            consider(parts[0], [parts[1]], signed)
+if found is None:
+    sys.exit(1)
+print(found[0], found[1])
+PY
+}
+
+have_pkgs() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || return 1
+	done
+}
+
+step_host() {
+	# shellcheck disable=SC2086
+	if ! have_pkgs $HOST_PKGS; then
+		apt_update
+		log "installing host packages"
+		# shellcheck disable=SC2086
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $HOST_PKGS \
+			|| die "apt-get install failed"
+	fi
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		log "adding the arm64 architecture (downloads only; nothing arm64 is installed)"
+		as_root dpkg --add-architecture arm64
+		apt_updated=0
+	fi
+	local cn bp
+	cn=$(codename)
+	bp="$cn-backports"
+	if ! grep -rqs -- "$bp" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		local arch uri signed
+		arch=$(main_archive "$cn") || die "no apt source for '$cn' found to derive the backports address from"
+		uri=${arch%% *}
+		signed=${arch#* }
+		log "adding $bp from $uri"
+		{
+			echo "Types: deb"
+			echo "URIs: $uri"
+			echo "Suites: $bp"
+			echo "Components: main"
+			[ -n "$signed" ] && echo "Signed-By: $signed"
+		} | as_root tee /etc/apt/sources.list.d/vmm-backports.sources >/dev/null
+		apt_updated=0
+	fi
+	# Make sure the arm64 indexes and backports are known.
+	local pol
+	pol=$(apt-cache policy "linux-image-arm64:arm64" 2>/dev/null || true)
+	if ! apt-cache show "busybox-static:arm64" >/dev/null 2>&1 || ! grep -q -- "$bp" <<<"$pol"; then
+		apt_update
+	fi
+}
+
+# Downloads Debian packages (names may carry :arch or /suite) into $1.
+download() {
+	local dir=$1; shift
+	local tmp
+	mkdir -p "$dir"
+	tmp=$(mktemp -d)
+	chmod 0777 "$tmp"
+	if ! (cd "$tmp" && apt-get download -qq "$@" >"$tmp/log" 2>&1); then
+		grep -v 'unsandboxed' "$tmp/log" >&2 || true
+		rm -rf "$tmp"
+		die "apt-get download $* failed"
+	fi
+	rm -f "$tmp/log"
+	mv "$tmp"/*.deb "$dir"/
+	rm -rf "$tmp"
+}
+
+step_sysroot() {
+	local root="$CACHE/sysroot-arm64" stamp="$CACHE/sysroot-arm64/.done"
+	[ -f "$stamp" ] && return 0
+	log "fetching arm64 static libraries into $root"
+	rm -rf "$root" "$CACHE/debs/sysroot"
+	local pkgs=() p
+	for p in $SYSROOT_PKGS; do pkgs+=("$p:arm64"); done
+	download "$CACHE/debs/sysroot" "${pkgs[@]}"
+	mkdir -p "$root"
+	for p in "$CACHE"/debs/sysroot/*.deb; do dpkg-deb -x "$p" "$root"; done
+	touch "$stamp"
+}
+
+step_guest() {
+	local cn; cn=$(codename)
+	local kdir="$CACHE/kernel" bb="$CACHE/busybox"
+	if [ ! -f "$kdir/.done" ]; then
+		local meta dep ver
+		meta="linux-image-arm64:arm64"
+		dep=$(apt-cache show "$meta/$cn-backports" 2>/dev/null | sed -n 's/^Depends: *\(linux-image-[^ ,]*\).*/\1/p' | head -n1)
+		[ -n "$dep" ] || die "no arm64 kernel in $cn-backports"
+		case "$dep" in linux-image-"$KERNEL_SERIES".*) ;; *) die "backports kernel is $dep, not $KERNEL_SERIES";; esac
+		log "fetching $dep"
+		rm -rf "$kdir"; mkdir -p "$kdir/x"
+		download "$kdir" "$dep:arm64/$cn-backports"
+		dpkg-deb -x "$kdir"/*.deb "$kdir/x"
+		ver=${dep#linux-image-}
+		cp "$kdir/x/boot/vmlinuz-$ver" "$kdir/Image"
+		cp "$kdir/x/boot/config-$ver" "$kdir/config"
+		echo "$ver" > "$kdir/version"
+		# Keep only the modules the test host may load (network namespaces for migration tests).
+		mkdir -p "$kdir/modules"
+		find "$kdir/x/lib/modules" -name 'veth.ko*' -exec cp {} "$kdir/modules/" \;
+		rm -rf "$kdir/x" "$kdir"/*.deb
+		touch "$kdir/.done"
+	fi
+	if [ ! -f "$bb/.done" ]; then
+		log "fetching busybox-static:arm64"
+		rm -rf "$bb"; mkdir -p "$bb/x"
+		download "$bb" "busybox-static:arm64"
+		dpkg-deb -x "$bb"/*.deb "$bb/x"
+		cp "$bb/x/bin/busybox" "$bb/busybox"
+		rm -rf "$bb/x" "$bb"/*.deb
+		touch "$bb/.done"
+	fi
+}
+
+# The peer for benchmarks: Debian's qemu-system-aarch64 for arm64, unpacked (not installed).
+step_peer() {
+	local pd="$CACHE/peer-qemu"
+	[ -f "$pd/.done" ] && return 0
+	log "fetching the arm64 QEMU peer (dependency closure of qemu-system-arm:arm64)"
+	rm -rf "$pd"; mkdir -p "$pd/root"
+	local names
+	names=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+		--no-replaces --no-enhances --no-pre-depends qemu-system-arm:arm64 2>/dev/null |
+		sed -n 's/^\([a-z0-9][^ <>]*\)$/\1/p' | sed 's/:arm64$//' | sort -u)
+	local want=() n
+	# Keep the packages built for arm64 (architecture-independent data is not needed).
+	# shellcheck disable=SC2046
+	for n in $(apt-cache show --no-all-versions $(for n in $names; do case "$n" in *:*) ;; *) echo "$n:arm64";; esac; done) 2>/dev/null |
+		awk '/^Package:/{p=$2} /^Architecture: arm64/{print p}' | sort -u); do
+		want+=("$n:arm64")
+	done
+	[ "${#want[@]}" -gt 0 ] || die "empty dependency closure for qemu-system-arm:arm64"
+	download "$pd/debs" "${want[@]}"
+	local d
+	for d in "$pd"/debs/*.deb; do dpkg-deb -x "$d" "$pd/root"; done
+	rm -rf "$pd/debs"
+	[ -x "$pd/root/usr/bin/qemu-system-aarch64" ] || die "qemu-system-aarch64 missing from the peer closure"
+	touch "$pd/.done"
+}
+
+main() {
+	local what=${1:-all}
+	case "$what" in
+	--print-cache) echo "$CACHE"; return 0;;
+	host) step_host;;
+	sysroot) step_host; step_sysroot;;
+	guest) step_host; step_guest;;
+	peer) step_host; step_peer;;
+	all) step_host; step_sysroot; step_guest; step_peer;;
+	*) die "unknown step '$what' (host|sysroot|guest|peer|all)";;
+	esac
+}
+
+main "$@"
