@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The in-kernel vGICv3. It must be created and initialised after every possible
+ * vCPU exists (KVM refuses new vCPUs once it is initialised), with
+ * redistributors for all of them (gic/redist_layout.h).
+ */
+#ifndef GIC_VGIC_H
+#define GIC_VGIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gic/redist_layout.h"
+#include "vmm/compiler.h"
+
+struct vgic {
+	int fd;
+	unsigned nr_vcpus;
+	unsigned nr_irqs;
+	unsigned nr_redist;
+	struct gic_redist_region redist[GIC_MAX_REDIST_REGIONS];
+};
+
+/* Creates the device and sets its addresses; call after creating all vCPUs. */
+int vgic_create(int vm_fd, unsigned nr_vcpus, struct vgic *out) __must_check;
+/* Sets the interrupt count and initialises it; no vCPU may be created after this. */
+int vgic_init(struct vgic *g) __must_check;
+/* Raises or lowers a shared peripheral interrupt (INTID >= 32). */
+int vgic_set_spi(int vm_fd, unsigned intid, bool level) __must_check;
+void vgic_destroy(struct vgic *g);
+
+#endif

@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: MIT
+#define LOG_PREFIX "vm"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/arm64_image.h"
+#include "vmm/cli.h"
+#include "vmm/fdt.h"
+#include "vmm/kvm/kvm_arm.h"
+#include "vmm/layout.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
+
+static int open_kvm(struct vm *vm, char *errbuf, size_t errlen)
+{
+	int ret;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		ret = -errno;
+		ERR("cannot open /dev/kvm: %s", strerror(-ret));
+		return ret;
+	}
+	ret = kvm_ioctl(vm->kvm_fd, KVM_GET_API_VERSION, NULL);
+	if (ret != KVM_API_VERSION) {
+		ERR("/dev/kvm speaks API version %d, expected %d", ret, KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int check_extension(struct vm *vm, long cap)
+{
+	int ret = ioctl(vm->vm_fd >= 0 ? vm->vm_fd : vm->kvm_fd, KVM_CHECK_EXTENSION, cap);
+
+	return ret < 0 ? 0 : ret;
+}
+
+static unsigned ipa_bits_needed(uint64_t top)
+{
+	unsigned bits = 32;
+
+	while (bits < 52 && (1ULL << bits) < top)
+		bits++;
+	return bits;
+}
+
+static int create_vm_fd(struct vm *vm, char *errbuf, size_t errlen)
+{
+	uint64_t top = vm->ram_gpa + vm->ram_size;
+	unsigned long type = 0;
+	unsigned need, host_max;
+	int ret;
+
+	if (vm->max_vcpus > LAYOUT_GICR_LOW_MAX_VCPUS)
+		top = MAX(top, LAYOUT_GICR_HIGH_BASE + (vm->max_vcpus - LAYOUT_GICR_LOW_MAX_VCPUS) * LAYOUT_GICR_STRIDE);
+	need = ipa_bits_needed(top);
+	host_max = (unsigned)check_extension(vm, KVM_CAP_ARM_VM_IPA_SIZE);
+	if (host_max) {
+		if (need > host_max) {
+			ERR("the guest address space needs %u bits, this host's KVM supports %u (less --memory or --cpus max)",
+			    need, host_max);
+			return -E2BIG;
+		}
+		/* 0 means the 40-bit default; ask explicitly when the host offers less. */
+		if (need > 40 || host_max < 40)
+			type = need & 0xff;
+	}
+	vm->vm_fd = kvm_ioctl(vm->kvm_fd, KVM_CREATE_VM, (void *)type);
+	if (vm->vm_fd < 0) {
+		ret = vm->vm_fd;
+		vm->vm_fd = -1;
+		ERR("KVM_CREATE_VM failed: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static int setup_ram(struct vm *vm, char *errbuf, size_t errlen)
+{
+	struct kvm_userspace_memory_region region;
+	size_t map_len = vm->ram_size + SZ_2M;
+	uint8_t *base;
+	int ret;
+
+	/* Over-allocate so the guest RAM can start on a 2 MiB (huge page) boundary. */
+	base = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		ret = -errno;
+		ERR("cannot reserve %llu MiB of guest RAM: %s", (unsigned long long)(vm->ram_size >> 20),
+		    strerror(-ret));
+		return ret;
+	}
+	vm->ram = (uint8_t *)ALIGN_UP((uintptr_t)base, SZ_2M);
+	if (vm->ram > base)
+		munmap(base, (size_t)(vm->ram - base));
+	if (vm->ram + vm->ram_size < base + map_len)
+		munmap(vm->ram + vm->ram_size, (size_t)(base + map_len - (vm->ram + vm->ram_size)));
+	madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+	madvise(vm->ram, vm->ram_size, MADV_DONTDUMP);
+
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0,
+		.guest_phys_addr = vm->ram_gpa,
+		.memory_size = vm->ram_size,
+		.userspace_addr = (uint64_t)(uintptr_t)vm->ram,
+	};
+	ret = kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+	if (ret < 0) {
+		ERR("cannot register guest RAM with KVM: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static int choose_vcpu_features(struct vm *vm, char *errbuf, size_t errlen)
+{
+	struct kvm_vcpu_init pref;
+	int ret;
+
+	ret = kvm_ioctl(vm->vm_fd, KVM_ARM_PREFERRED_TARGET, &pref);
+	if (ret < 0) {
+		ERR("KVM_ARM_PREFERRED_TARGET failed: %s", strerror(-ret));
+		return ret;
+	}
+	vm->vcpu_target = pref.target;
+	memset(vm->vcpu_features, 0, sizeof(vm->vcpu_features));
+	vm->vcpu_features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+	if (check_extension(vm, KVM_CAP_ARM_PMU_V3)) {
+		vm->vcpu_features[0] |= 1u << KVM_ARM_VCPU_PMU_V3;
+		vm->pmu = true;
+	}
+	if (check_extension(vm, KVM_CAP_ARM_PTRAUTH_ADDRESS) && check_extension(vm, KVM_CAP_ARM_PTRAUTH_GENERIC))
+		vm->vcpu_features[0] |= (1u << KVM_ARM_VCPU_PTRAUTH_ADDRESS) | (1u << KVM_ARM_VCPU_PTRAUTH_GENERIC);
+	return 0;
+}
+
+/* Creates every possible vCPU, then the vGIC sized for all of them (REFERENCE §5.1 order). */
+static int create_vcpus_and_gic(struct vm *vm, char *errbuf, size_t errlen)
+{
+	unsigned i;
+	int ret;
+
+	vm->vcpus = calloc(vm->max_vcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (i = 0; i < vm->max_vcpus; i++)
+		vm->vcpus[i].fd = -1;
+	for (i = 0; i < vm->max_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		ret = vcpu_create(vm, i, v);
+		if (ret < 0) {
+			ERR("cannot create vCPU %u of %u: %s", i, vm->max_vcpus, strerror(-ret));
+			return ret;
+		}
+		/* Only vCPU 0 starts powered on; the others wait for PSCI CPU_ON. */
+		ret = vcpu_arch_init(v, i != 0);
+		if (ret < 0) {
+			ERR("cannot initialise vCPU %u: %s", i, strerror(-ret));
+			return ret;
+		}
+		v->cold_booted = i < vm->cfg.boot_vcpus;
+		v->admin = v->cold_booted ? VCPU_ENABLED : VCPU_PARKED;
+	}
+	ret = vgic_create(vm->vm_fd, vm->max_vcpus, &vm->gic);
+	if (ret < 0) {
+		ERR("cannot create the GICv3 for %u vCPUs: %s", vm->max_vcpus, strerror(-ret));
+		return ret;
+	}
+	ret = vgic_init(&vm->gic);
+	if (ret < 0) {
+		ERR("cannot initialise the GICv3: %s", strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < vm->max_vcpus; i++) {
+		ret = vcpu_late_init(&vm->vcpus[i]);
+		if (ret < 0) {
+			ERR("cannot finish vCPU %u set-up: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void uart_set_irq(void *ctx, bool level)
+{
+	struct vm *vm = ctx;
+	int ret = vgic_set_spi(vm->vm_fd, LAYOUT_UART_INTID, level);
+
+	if (ret < 0)
+		log_warn_ratelimited("cannot set the UART interrupt: %s", strerror(-ret));
+}
+
+static void uart_tx(void *ctx, uint8_t byte)
+{
+	struct vm *vm = ctx;
+
+	if (vm->console && vm->console->output)
+		vm->console->output(vm->console_ctx, byte);
+}
+
+static void uart_rx_space(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	if (vm->console && vm->console->rx_space)
+		vm->console->rx_space(vm->console_ctx);
+}
+
+static const struct pl011_ops vm_uart_ops = {
+	.set_irq = uart_set_irq,
+	.tx = uart_tx,
+	.rx_space = uart_rx_space,
+};
+
+static int setup_devices(struct vm *vm, char *errbuf, size_t errlen)
+{
+	int ret;
+
+	ret = pl011_init(&vm->uart, &vm_uart_ops, vm);
+	if (ret < 0) {
+		ERR("cannot create the UART: %s", strerror(-ret));
+		return ret;
+	}
+	vm->uart_ready = true;
+	ret = mmio_bus_register(&vm->bus, &(struct mmio_region){
+		.name = "pl011", .base = LAYOUT_UART_BASE, .size = LAYOUT_UART_SIZE,
+		.min_access = 1, .max_access = 4, .fn = pl011_mmio, .opaque = &vm->uart,
+	});
+	if (ret < 0)
+		ERR("cannot map the UART: %s", strerror(-ret));
+	return ret;
+}
+
+/* Reads a whole file into guest RAM at gpa, at most max bytes. */
+static int load_file(struct vm *vm, const char *path, int fd, uint64_t gpa, uint64_t size, char *errbuf,
+		     size_t errlen)
+{
+	uint8_t *dst = vm->ram + (gpa - vm->ram_gpa);
+	uint64_t done = 0;
+
+	while (done < size) {
+		ssize_t n = pread(fd, dst + done, (size_t)MIN(size - done, 1ULL << 30), (off_t)done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ERR("cannot read %s: %s", path, strerror(errno));
+			return -errno;
+		}
+		if (n == 0) {
+			ERR("%s: file shrank while being read", path);
+			return -EIO;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int open_payload(const char *what, const char *path, int *fd, uint64_t *size, char *errbuf,
+			size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
+		ret = -errno;
+		ERR("%s '%s': %s", what, path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ERR("%s '%s' is not a regular file", what, path);
+		close(*fd);
+		*fd = -1;
+		return -EINVAL;
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int load_payload(struct vm *vm, char *errbuf, size_t errlen)
+{
+	struct arm64_image img;
+	uint8_t hdr[ARM64_IMAGE_HEADER_SIZE];
+	uint64_t ksize, isize = 0;
+	int kfd = -1, ifd = -1, ret;
+	char why[160];
+	ssize_t n;
+
+	ret = open_payload("kernel", vm->cfg.kernel, &kfd, &ksize, errbuf, errlen);
+	if (ret < 0)
+		return ret;
+	n = pread(kfd, hdr, sizeof(hdr), 0);
+	ret = arm64_image_parse(hdr, n < 0 ? 0 : (size_t)n, ksize, &img, why, sizeof(why));
+	if (ret < 0) {
+		ERR("kernel '%s': %s", vm->cfg.kernel, why);
+		goto out;
+	}
+	if (vm->cfg.initrd) {
+		ret = open_payload("initrd", vm->cfg.initrd, &ifd, &isize, errbuf, errlen);
+		if (ret < 0)
+			goto out;
+	}
+	ret = boot_plan_compute(vm->ram_gpa, vm->ram_size, img.text_offset, img.image_size, isize, 0,
+				&vm->plan, errbuf, errlen);
+	if (ret < 0)
+		goto out;
+	ret = load_file(vm, vm->cfg.kernel, kfd, vm->plan.kernel_gpa, ksize, errbuf, errlen);
+	if (ret < 0)
+		goto out;
+	if (ifd >= 0)
+		ret = load_file(vm, vm->cfg.initrd, ifd, vm->plan.initrd_gpa, isize, errbuf, errlen);
+out:
+	if (ifd >= 0)
+		close(ifd);
+	close(kfd);
+	return ret;
+}
+
+static int build_fdt(struct vm *vm, char *errbuf, size_t errlen)
+{
+	uint64_t *mpidrs;
+	struct fdt_machine m;
+	unsigned i, n = 0;
+	int ret;
+
+	mpidrs = calloc(vm->max_vcpus, sizeof(*mpidrs));
+	if (!mpidrs)
+		return -ENOMEM;
+	for (i = 0; i < vm->max_vcpus; i++)
+		if (vm->vcpus[i].admin == VCPU_ENABLED)
+			mpidrs[n++] = vm->vcpus[i].mpidr;
+	m = (struct fdt_machine){
+		.ram_base = vm->ram_gpa,
+		.ram_size = vm->ram_size,
+		.bootargs = vm->cfg.cmdline,
+		.initrd_start = vm->plan.initrd_gpa,
+		.initrd_end = vm->plan.initrd_gpa + vm->plan.initrd_size,
+		.nr_cpus = n,
+		.mpidrs = mpidrs,
+		.nr_redist = vm->gic.nr_redist,
+		.pmu = vm->pmu,
+	};
+	memcpy(m.redist, vm->gic.redist, sizeof(m.redist));
+	ret = fdt_build(&m, vm->ram + (vm->plan.fdt_gpa - vm->ram_gpa), BOOT_FDT_MAX_SIZE);
+	free(mpidrs);
+	if (ret < 0)
+		ERR("cannot build the device tree: %s", strerror(-ret));
+	return ret;
+}
+
+static int set_boot_regs(struct vm *vm, char *errbuf, size_t errlen)
+{
+	struct vcpu *boot = &vm->vcpus[0];
+	int ret;
+
+	ret = kvm_set_reg(boot->fd, KVM_CORE_REG64(regs.pc), vm->plan.kernel_gpa);
+	if (ret >= 0)
+		ret = kvm_set_reg(boot->fd, KVM_CORE_REG64(regs.regs[0]), vm->plan.fdt_gpa);
+	if (ret < 0)
+		ERR("cannot set the boot vCPU's registers: %s", strerror(-ret));
+	return ret;
+}
+
+int vm_create(const struct vm_config *cfg, const struct vm_console_ops *console, void *console_ctx,
+	      struct vm **out, char *errbuf, size_t errlen)
+{
+	struct vm *vm;
+	int ret, max;
+
+	vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		ERR("out of memory");
+		return -ENOMEM;
+	}
+	vm->cfg = *cfg;
+	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
+	vm->gic.fd = -1;
+	vm->max_vcpus = cfg->max_vcpus;
+	vm->ram_gpa = LAYOUT_RAM_BASE;
+	vm->ram_size = cfg->mem_size;
+	vm->console = console;
+	vm->console_ctx = console_ctx;
+	ret = mmio_bus_init(&vm->bus);
+	if (ret < 0) {
+		free(vm);
+		ERR("cannot create the MMIO bus: %s", strerror(-ret));
+		return ret;
+	}
+	vm->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->event_fd < 0) {
+		ret = -errno;
+		ERR("eventfd: %s", strerror(-ret));
+		goto err;
+	}
+	ret = open_kvm(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	max = check_extension(vm, KVM_CAP_MAX_VCPUS);
+	ret = cli_check_host(cfg, cli_host_mem_bytes(), max > 0 ? (unsigned)max : 0, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = create_vm_fd(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = setup_ram(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = choose_vcpu_features(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = create_vcpus_and_gic(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = setup_devices(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = load_payload(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = build_fdt(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = set_boot_regs(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	*out = vm;
+	return 0;
+err:
+	vm_destroy(vm);
+	return ret;
+}
+
+int vm_start(struct vm *vm)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < vm->max_vcpus; i++) {
+		if (vm->vcpus[i].admin != VCPU_ENABLED)
+			continue;
+		ret = vcpu_start(&vm->vcpus[i]);
+		if (ret < 0) {
+			vm_stop(vm);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void vm_stop(struct vm *vm)
+{
+	unsigned i;
+
+	if (!vm->vcpus)
+		return;
+	for (i = 0; i < vm->max_vcpus; i++)
+		if (vm->vcpus[i].fd >= 0)
+			vcpu_stop(&vm->vcpus[i]);
+}
+
+void vm_pause_all(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->max_vcpus; i++)
+		vcpu_pause(&vm->vcpus[i]);
+	for (i = 0; i < vm->max_vcpus; i++)
+		vcpu_wait_paused(&vm->vcpus[i]);
+}
+
+void vm_resume_all(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->max_vcpus; i++)
+		vcpu_resume(&vm->vcpus[i]);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	unsigned i;
+
+	if (!vm)
+		return;
+	vm_stop(vm);
+	if (vm->vcpus) {
+		for (i = 0; i < vm->max_vcpus; i++)
+			vcpu_destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+	}
+	vgic_destroy(&vm->gic);
+	if (vm->uart_ready)
+		pl011_fini(&vm->uart);
+	mmio_bus_fini(&vm->bus);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->event_fd >= 0)
+		close(vm->event_fd);
+	free(vm);
+}
+
+void vm_request_exit(struct vm *vm, enum vm_exit why)
+{
+	int expected = VM_EXIT_NONE;
+	uint64_t one = 1;
+
+	__atomic_compare_exchange_n(&vm->exit_reason, &expected, (int)why, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	if (write(vm->event_fd, &one, sizeof(one)) < 0) {
+		/* The counter cannot overflow in practice; the reason is recorded anyway. */
+	}
+}
+
+enum vm_exit vm_poll_exit(struct vm *vm)
+{
+	uint64_t v;
+
+	if (read(vm->event_fd, &v, sizeof(v)) < 0) {
+		/* EAGAIN: nothing pending. */
+	}
+	return (enum vm_exit)__atomic_load_n(&vm->exit_reason, __ATOMIC_SEQ_CST);
+}
