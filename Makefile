@@ -42,7 +42,8 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -MMD -MP -D_GNU_SOURCE -I. -fno-strict-aliasing
-LIBS_PC := libfdt libzstd liburing libssl libcrypto msgpack-c json-c
+# libfdt ships no pkg-config file in Debian 12: linked by name.
+LIBS_PC := libzstd liburing libssl libcrypto msgpack json-c
 
 ifeq ($(SAN),asan)
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -56,7 +57,7 @@ endif
 NATIVE_DIR := $(O)/native$(if $(SAN),-$(SAN))
 NATIVE_CC ?= cc
 NATIVE_CFLAGS := $(BASE_CFLAGS) $(SAN_FLAGS) $(shell pkg-config --cflags $(LIBS_PC) 2>/dev/null)
-NATIVE_LDLIBS := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpthread
+NATIVE_LDLIBS := -lfdt $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpthread
 NATIVE_LIB := $(NATIVE_DIR)/libvmm.a
 NATIVE_PORTABLE_OBJS := $(PORTABLE_SRCS:%.c=$(NATIVE_DIR)/obj/%.o)
 UNIT_BIN := $(NATIVE_DIR)/unit-tests
@@ -67,7 +68,7 @@ ifeq ($(HOST_ARCH),aarch64)
 ARM_CC ?= cc
 ARM_CFLAGS := $(BASE_CFLAGS) $(shell pkg-config --cflags $(LIBS_PC) 2>/dev/null)
 ARM_LDFLAGS :=
-ARM_LDLIBS := $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpthread
+ARM_LDLIBS := -lfdt $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpthread
 ARM_DEPS :=
 else
 ARM_CC ?= aarch64-linux-gnu-gcc

@@ -103,10 +103,8 @@ int cli_parse_cpus(const char *s, unsigned *boot, unsigned *max, char *errbuf, s
 				goto bad;
 			}
 			p += len;
-			if (*p == ',')
-				p++;
-			else if (*p)
-				goto bad;
+			if (*p == ',' && !*++p)
+				goto bad; /* trailing comma */
 		}
 		if (!have_b)
 			b = 1;
