@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+#define LOG_PREFIX "cpuhp"
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hotplug/cpuhp.h"
+#include "vmm/log.h"
+
+#define OFF_SELECTOR 0x0
+#define OFF_FLAGS 0x4
+#define OFF_COMMAND 0x5
+#define OFF_DATA 0x8
+
+#define ST_ENABLED (1u << 0)
+#define ST_INSERT (1u << 1)
+#define ST_REMOVE (1u << 2)
+
+#define CTL_CLEAR_INSERT (1u << 1)
+#define CTL_CLEAR_REMOVE (1u << 2)
+#define CTL_EJECT (1u << 3)
+#define CTL_FW_EJECT (1u << 4)
+
+int cpuhp_init(struct cpuhp *h, unsigned nr, const uint64_t *arch_ids, const struct cpuhp_ops *ops, void *ctx)
+{
+	int ret;
+
+	memset(h, 0, sizeof(*h));
+	if (nr == 0)
+		return -EINVAL;
+	h->cpus = calloc(nr, sizeof(*h->cpus));
+	h->arch_ids = calloc(nr, sizeof(*h->arch_ids));
+	if (!h->cpus || !h->arch_ids) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	memcpy(h->arch_ids, arch_ids, nr * sizeof(*arch_ids));
+	ret = -pthread_mutex_init(&h->lock, NULL);
+	if (ret)
+		goto err;
+	h->nr = nr;
+	h->ops = ops;
+	h->ctx = ctx;
+	return 0;
+err:
+	free(h->cpus);
+	free(h->arch_ids);
+	h->cpus = NULL;
+	h->arch_ids = NULL;
+	return ret;
+}
+
+void cpuhp_fini(struct cpuhp *h)
+{
+	if (!h->cpus)
+		return;
+	pthread_mutex_destroy(&h->lock);
+	free(h->cpus);
+	free(h->arch_ids);
+	h->cpus = NULL;
+	h->arch_ids = NULL;
+}
+
+/* The 12-byte register file as the guest reads it. Called with h->lock held. */
+static void read_image_locked(struct cpuhp *h, uint8_t img[CPUHP_REG_LEN])
+{
+	uint32_t data = 0, data2 = 0;
+
+	memset(img, 0, CPUHP_REG_LEN);
+	if (h->selector >= h->nr)
+		return;
+	if (h->command == CPUHP_CMD_GET_NEXT_EVENT) {
+		data = h->selector;
+	} else if (h->command == CPUHP_CMD_GET_ARCH_ID) {
+		data = (uint32_t)h->arch_ids[h->selector];
+		data2 = (uint32_t)(h->arch_ids[h->selector] >> 32);
+	}
+	const struct cpuhp_cpu_state *c = &h->cpus[h->selector];
+
+	img[OFF_FLAGS] = (uint8_t)((c->enabled ? ST_ENABLED : 0) | (c->inserting ? ST_INSERT : 0) |
+				   (c->removing ? ST_REMOVE : 0));
+	for (int i = 0; i < 4; i++) {
+		img[OFF_SELECTOR + i] = (uint8_t)(data2 >> (8 * i));
+		img[OFF_DATA + i] = (uint8_t)(data >> (8 * i));
+	}
+}
+
+/* Command 0: from the selector on, wrapping, the first CPU with an event. */
+static void find_next_event_locked(struct cpuhp *h)
+{
+	unsigned i;
+
+	for (i = 0; i < h->nr; i++) {
+		unsigned idx = (h->selector + i) % h->nr;
+
+		if (h->cpus[idx].inserting || h->cpus[idx].removing) {
+			h->selector = idx;
+			return;
+		}
+	}
+}
+
+struct deferred {
+	int eject;          /* vCPU index to eject, or -1 */
+	int ost;            /* vCPU index with a completed OST report, or -1 */
+	uint32_t ost_event, ost_status;
+};
+
+static void write_flags_locked(struct cpuhp *h, uint8_t v, struct deferred *d)
+{
+	struct cpuhp_cpu_state *c = &h->cpus[h->selector];
+
+	/* Only the first set bit counts, in this order. */
+	if (v & CTL_CLEAR_INSERT) {
+		c->inserting = false;
+	} else if (v & CTL_CLEAR_REMOVE) {
+		c->removing = false;
+	} else if (v & CTL_EJECT) {
+		if (!c->eject_allowed || !c->enabled) {
+			log_warn_ratelimited("guest ejected vCPU %u, which has no unplug request: ignored",
+					     h->selector);
+			return;
+		}
+		d->eject = (int)h->selector;
+	} else if (v & CTL_FW_EJECT) {
+		log_warn_ratelimited("firmware eject (CEJF) is not supported: ignored");
+	}
+}
+
+void cpuhp_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
+{
+	struct cpuhp *h = opaque;
+	struct deferred d = { .eject = -1, .ost = -1 };
+	uint32_t v = 0;
+	uint32_t i;
+
+	if (offset >= CPUHP_REG_LEN || len > CPUHP_REG_LEN - offset)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (!is_write) {
+		uint8_t img[CPUHP_REG_LEN];
+
+		read_image_locked(h, img);
+		memcpy(data, img + offset, len);
+		goto out;
+	}
+	for (i = 0; i < len && i < 4; i++)
+		v |= (uint32_t)data[i] << (8 * i);
+	if (offset == OFF_SELECTOR) {
+		h->selector = v;
+		goto out;
+	}
+	if (h->selector >= h->nr)
+		goto out;
+	switch (offset) {
+	case OFF_FLAGS:
+		write_flags_locked(h, (uint8_t)v, &d);
+		/* A wider write also carries the command byte. */
+		if (len < 2)
+			break;
+		v >>= 8;
+		/* fall through */
+	case OFF_COMMAND:
+		h->command = (uint8_t)v;
+		if (h->command == CPUHP_CMD_GET_NEXT_EVENT)
+			find_next_event_locked(h);
+		break;
+	case OFF_DATA:
+		if (h->command == CPUHP_CMD_OST_EVENT) {
+			h->cpus[h->selector].ost_event = v;
+		} else if (h->command == CPUHP_CMD_OST_STATUS) {
+			h->cpus[h->selector].ost_status = v;
+			d.ost = (int)h->selector;
+			d.ost_event = h->cpus[h->selector].ost_event;
+			d.ost_status = v;
+		}
+		break;
+	default:
+		break; /* reserved */
+	}
+out:
+	pthread_mutex_unlock(&h->lock);
+	if (d.eject >= 0 && h->ops && h->ops->eject) {
+		if (h->ops->eject(h->ctx, (unsigned)d.eject) == 0) {
+			pthread_mutex_lock(&h->lock);
+			h->cpus[d.eject].enabled = false;
+			h->cpus[d.eject].eject_allowed = false;
+			pthread_mutex_unlock(&h->lock);
+		}
+	}
+	if (d.ost >= 0 && h->ops && h->ops->ost)
+		h->ops->ost(h->ctx, (unsigned)d.ost, d.ost_event, d.ost_status);
+}
+
+void cpuhp_set_enabled(struct cpuhp *h, unsigned idx, bool enabled)
+{
+	if (idx >= h->nr)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->cpus[idx].enabled = enabled;
+	pthread_mutex_unlock(&h->lock);
+}
+
+bool cpuhp_is_enabled(struct cpuhp *h, unsigned idx)
+{
+	bool en;
+
+	if (idx >= h->nr)
+		return false;
+	pthread_mutex_lock(&h->lock);
+	en = h->cpus[idx].enabled;
+	pthread_mutex_unlock(&h->lock);
+	return en;
+}
+
+int cpuhp_plug(struct cpuhp *h, unsigned idx)
+{
+	int ret = 0;
+
+	if (idx >= h->nr)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	if (h->cpus[idx].enabled) {
+		ret = -EEXIST;
+	} else {
+		h->cpus[idx].enabled = true;
+		h->cpus[idx].inserting = true;
+		h->cpus[idx].removing = false;
+		h->cpus[idx].eject_allowed = false;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+int cpuhp_request_unplug(struct cpuhp *h, unsigned idx)
+{
+	int ret = 0;
+
+	if (idx >= h->nr)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	if (!h->cpus[idx].enabled) {
+		ret = -ENODEV;
+	} else {
+		h->cpus[idx].removing = true;
+		h->cpus[idx].inserting = false;
+		h->cpus[idx].eject_allowed = true;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+void cpuhp_cancel_unplug(struct cpuhp *h, unsigned idx)
+{
+	if (idx >= h->nr)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->cpus[idx].removing = false;
+	h->cpus[idx].eject_allowed = false;
+	pthread_mutex_unlock(&h->lock);
+}

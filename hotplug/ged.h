@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ACPI Generic Event Device (ACPI0013): a 32-bit event selector that reads
+ * and clears in one access, and an edge-triggered interrupt. The DSDT's _EVT
+ * reads the selector and dispatches (CPU hot-plug scan, power button).
+ */
+#ifndef HOTPLUG_GED_H
+#define HOTPLUG_GED_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/compiler.h"
+
+#define GED_EVT_MEM_HOTPLUG 0x1u
+#define GED_EVT_PWR_DOWN 0x2u
+#define GED_EVT_CPU_HOTPLUG 0x8u
+#define GED_EVT_SUPPORTED (GED_EVT_PWR_DOWN | GED_EVT_CPU_HOTPLUG)
+
+struct ged_state {
+	uint32_t sel;
+};
+
+struct ged {
+	pthread_mutex_t lock;
+	struct ged_state s;
+	/* Pulses the interrupt (edge). */
+	int (*pulse)(void *ctx);
+	void *ctx;
+};
+
+int ged_init(struct ged *g, int (*pulse)(void *ctx), void *ctx) __must_check;
+void ged_fini(struct ged *g);
+/* Latches events and pulses the interrupt. Returns the pulse's result. */
+int ged_raise(struct ged *g, uint32_t events) __must_check;
+/* MMIO handler for the 4-byte selector; opaque is the ged. */
+void ged_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
+
+#endif
