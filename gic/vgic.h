@@ -19,6 +19,10 @@ struct vgic {
 	unsigned nr_irqs;
 	unsigned nr_redist;
 	struct gic_redist_region redist[GIC_MAX_REDIST_REGIONS];
+	/* Per possible vCPU: may the guest use this CPU interface (the vCPU is
+	 * enabled)? KVM keeps every redistributor; this is the VMM's view, saved
+	 * with the GIC state. */
+	bool *accessible;
 };
 
 /* Creates the device and sets its addresses; call after creating all vCPUs. */

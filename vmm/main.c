@@ -40,7 +40,7 @@ static void con_rx_space(void *ctx)
 	console_wake(&r->console);
 }
 
-static const struct vm_console_ops runner_console_ops = {
+static const struct vm_hooks runner_hooks = {
 	.output = con_output,
 	.rx_space = con_rx_space,
 };
@@ -70,7 +70,7 @@ static void on_vm_event(struct event_loop *loop, int fd, uint32_t events, void *
 	(void)loop;
 	(void)fd;
 	(void)events;
-	why = vm_poll_exit(r->vm);
+	why = vm_process_events(r->vm);
 	if (why != VM_EXIT_NONE && r->exit == VM_EXIT_NONE)
 		r->exit = why;
 }
@@ -113,7 +113,7 @@ static int run_vm(struct runner *r, const struct vm_config *cfg)
 	int ret;
 
 	for (;;) {
-		ret = vm_create(cfg, &runner_console_ops, r, &r->vm, err, sizeof(err));
+		ret = vm_create(cfg, &runner_hooks, r, &r->vm, err, sizeof(err));
 		if (ret < 0) {
 			fprintf(stderr, "vmm: error: %s\n", err[0] ? err : strerror(-ret));
 			return ret;

@@ -21,6 +21,7 @@ struct vm;
 struct kvm_run;
 
 enum vcpu_admin { VCPU_PARKED = 0, VCPU_ENABLED };
+enum vcpu_power { VCPU_POWER_OFF = 0, VCPU_POWER_ON };
 
 enum vcpu_request { VCPU_REQ_NONE = 0, VCPU_REQ_PAUSE, VCPU_REQ_STOP };
 enum vcpu_thread_state { VCPU_THREAD_NONE = 0, VCPU_THREAD_RUNNING, VCPU_THREAD_PAUSED, VCPU_THREAD_STOPPED };
@@ -31,8 +32,16 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	uint64_t mpidr;               /* as KVM reports it (affinity bits) */
-	enum vcpu_admin admin;
 	bool cold_booted;             /* enabled at boot: never unpluggable */
+	char dev_id[32];              /* QMP device id ("core4"); empty when parked */
+
+	/* Protected by lock: changed by the control thread (admin) and by PSCI calls
+	 * of the guest (power), read by both. */
+	enum vcpu_admin admin;
+	enum vcpu_power power;
+	bool on_pending;              /* CPU_ON accepted, not yet applied by the thread */
+	uint64_t on_entry, on_ctx;
+	bool eject_pending;           /* the guest ejected it; the control thread parks it */
 
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -58,6 +67,9 @@ void vcpu_stop(struct vcpu *v);
 void vcpu_pause(struct vcpu *v);       /* request + kick; does not wait */
 void vcpu_wait_paused(struct vcpu *v); /* waits for the acknowledgement */
 void vcpu_resume(struct vcpu *v);
+
+/* PSCI CPU_ON from the guest for this target (any thread): returns a PSCI code. */
+int64_t vcpu_psci_cpu_on(struct vcpu *target, uint64_t entry, uint64_t ctx);
 
 /* Installs the (empty) kick signal handler; call once per process. */
 int vcpu_signal_setup(void) __must_check;

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "gic/vgic.h"
+#include "hotplug/cpuhp.h"
+#include "hotplug/ged.h"
 #include "vmm/boot_plan.h"
 #include "vmm/compiler.h"
 #include "vmm/config.h"
@@ -29,9 +31,27 @@ enum vm_exit {
 	VM_EXIT_ERROR,    /* a vCPU failed */
 };
 
-struct vm_console_ops {
-	void (*output)(void *ctx, uint8_t byte); /* from a vCPU thread */
-	void (*rx_space)(void *ctx);             /* from a vCPU thread */
+/* How the VM talks back to its owner (the runner: console, QMP events). */
+struct vm_hooks {
+	void (*output)(void *ctx, uint8_t byte); /* vCPU thread: console output */
+	void (*rx_space)(void *ctx);             /* vCPU thread: the UART can take input */
+	/* Control thread: an unplug finished (QMP DEVICE_DELETED). */
+	void (*device_deleted)(void *ctx, const char *id, const char *qom_path);
+	/* Control thread: the guest reported _OST for a vCPU (QMP ACPI_DEVICE_OST). */
+	void (*acpi_ost)(void *ctx, unsigned vcpu, const char *id, uint32_t event, uint32_t status);
+};
+
+/* Properties a device_add may give for a vCPU; -1 = not given. */
+struct cpu_props {
+	int pmu;
+	int sve;
+	int socket_id, cluster_id, thread_id;
+};
+
+#define VM_OST_QUEUE 64
+struct vm_ost_report {
+	unsigned vcpu;
+	uint32_t event, status;
 };
 
 struct vm {
@@ -56,13 +76,25 @@ struct vm {
 	struct pl011 uart;
 	bool uart_ready;
 
+	/* vCPU hot-plug (ACPI boot with PSCI CPU_ON/OFF in userspace). */
+	bool psci_user;        /* the SMCCC filter forwards CPU_ON/CPU_OFF to us */
+	bool hotplug_ready;
+	struct cpuhp cpuhp;
+	bool cpuhp_ready;
+	struct ged ged;
+	bool ged_ready;
+	pthread_mutex_t ost_lock;
+	struct vm_ost_report ost[VM_OST_QUEUE];
+	unsigned ost_head, ost_count;
+	uint64_t last_plug_ns;  /* device_add received → GED interrupt raised */
+
 	struct boot_plan plan;
-	const struct vm_console_ops *console;
-	void *console_ctx;
+	const struct vm_hooks *hooks;
+	void *hooks_ctx;
 };
 
 /* Builds the whole machine from cfg, loads the kernel, leaves it ready to start. */
-int vm_create(const struct vm_config *cfg, const struct vm_console_ops *console, void *console_ctx,
+int vm_create(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx,
 	      struct vm **out, char *errbuf, size_t errlen) __must_check;
 /* Starts the threads of the enabled vCPUs. */
 int vm_start(struct vm *vm) __must_check;
@@ -70,10 +102,21 @@ int vm_start(struct vm *vm) __must_check;
 void vm_stop(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
-/* Records why the VM must end (first reason wins) and wakes the control thread. */
+/* Records why the VM must end (first reason wins) and wakes the control thread;
+ * VM_EXIT_NONE only wakes it (hot-plug work is pending). */
 void vm_request_exit(struct vm *vm, enum vm_exit why);
-/* Reads and clears the event counter; returns the pending exit reason. */
-enum vm_exit vm_poll_exit(struct vm *vm);
+/* Control thread, when event_fd fires: finishes ejects, forwards _OST reports,
+ * and returns the pending exit reason. */
+enum vm_exit vm_process_events(struct vm *vm);
+
+/* vCPU hot-plug (control thread). Errors are -errno with a message in errbuf. */
+int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_props *props, char *errbuf,
+		size_t errlen) __must_check;
+int vm_cpu_unplug(struct vm *vm, const char *id, char *errbuf, size_t errlen) __must_check;
+/* The guest ejected vCPU idx (a vCPU thread): accept it if the vCPU is off. */
+int vm_cpu_eject(struct vm *vm, unsigned idx);
+/* Queues a guest _OST report (any thread). */
+void vm_queue_ost(struct vm *vm, unsigned idx, uint32_t event, uint32_t status);
 
 void vm_pause_all(struct vm *vm);
 void vm_resume_all(struct vm *vm);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #define LOG_PREFIX "vgic"
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +26,11 @@ int vgic_create(int vm_fd, unsigned nr_vcpus, struct vgic *out)
 	}
 	out->fd = (int)cd.fd;
 	out->nr_vcpus = nr_vcpus;
+	out->accessible = calloc(nr_vcpus, sizeof(*out->accessible));
+	if (!out->accessible) {
+		ret = -ENOMEM;
+		goto err_close;
+	}
 	out->nr_redist = gic_redist_layout(nr_vcpus, out->redist);
 
 	ret = kvm_set_attr(out->fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist);
@@ -43,6 +50,8 @@ int vgic_create(int vm_fd, unsigned nr_vcpus, struct vgic *out)
 	}
 	return 0;
 err_close:
+	free(out->accessible);
+	out->accessible = NULL;
 	close(out->fd);
 	out->fd = -1;
 	return ret;
@@ -79,6 +88,8 @@ int vgic_set_spi(int vm_fd, unsigned intid, bool level)
 
 void vgic_destroy(struct vgic *g)
 {
+	free(g->accessible);
+	g->accessible = NULL;
 	if (g->fd >= 0)
 		close(g->fd);
 	g->fd = -1;

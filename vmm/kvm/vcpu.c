@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hotplug/psci.h"
 #include "vmm/kvm/kvm_arm.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
@@ -131,36 +132,162 @@ void vcpu_destroy(struct vcpu *v)
 }
 
 /*
- * Handles the requests of the control thread. Called after KVM_RUN returned
- * EINTR, i.e. with no exit left half-done (KVM completes a pending MMIO read before
- * it honours immediate_exit). Returns true when the thread must end.
+ * Waits until the thread may enter the guest: handles pause and stop requests,
+ * idles while the vCPU is powered off (or the VM is ending), and applies a
+ * pending PSCI CPU_ON. Returns true when the thread must end. Called with no
+ * exit half-done: KVM completes a pending MMIO read before it honours
+ * immediate_exit, so a paused vCPU's registers are consistent.
  */
-static bool handle_requests(struct vcpu *v)
+static bool wait_until_runnable(struct vcpu *v, uint64_t *entry, uint64_t *ctx, bool *power_on)
 {
-	bool stop;
-
+	*power_on = false;
 	pthread_mutex_lock(&v->lock);
-	while (v->req == VCPU_REQ_PAUSE) {
-		v->state = VCPU_THREAD_PAUSED;
-		pthread_cond_broadcast(&v->cond);
-		pthread_cond_wait(&v->cond, &v->lock);
+	for (;;) {
+		if (v->req == VCPU_REQ_STOP) {
+			v->state = VCPU_THREAD_STOPPED;
+			pthread_cond_broadcast(&v->cond);
+			pthread_mutex_unlock(&v->lock);
+			return true;
+		}
+		if (v->req == VCPU_REQ_PAUSE) {
+			if (v->state != VCPU_THREAD_PAUSED) {
+				v->state = VCPU_THREAD_PAUSED;
+				pthread_cond_broadcast(&v->cond);
+			}
+			pthread_cond_wait(&v->cond, &v->lock);
+			continue;
+		}
+		v->state = VCPU_THREAD_RUNNING;
+		if (v->halted || (v->power == VCPU_POWER_OFF && !v->on_pending)) {
+			pthread_cond_wait(&v->cond, &v->lock);
+			continue;
+		}
+		break;
 	}
-	stop = v->req == VCPU_REQ_STOP;
-	v->state = stop ? VCPU_THREAD_STOPPED : VCPU_THREAD_RUNNING;
-	if (!stop)
-		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&v->cond);
+	if (v->on_pending) {
+		*power_on = true;
+		*entry = v->on_entry;
+		*ctx = v->on_ctx;
+	}
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&v->lock);
-	return stop;
+	return false;
 }
 
-/* The VM is ending: stay out of the guest until told to stop (or pause). */
-static void wait_while_halted(struct vcpu *v)
+/* PSCI CPU_ON reached this vCPU: reset it and start it at entry with x0 = ctx. */
+static int apply_power_on(struct vcpu *v, uint64_t entry, uint64_t ctx)
 {
+	int ret;
+
+	ret = vcpu_arch_init(v, false);
+	if (ret >= 0)
+		ret = kvm_set_reg(v->fd, KVM_CORE_REG64(regs.pc), entry);
+	if (ret >= 0)
+		ret = kvm_set_reg(v->fd, KVM_CORE_REG64(regs.regs[0]), ctx);
 	pthread_mutex_lock(&v->lock);
-	while (v->req == VCPU_REQ_NONE)
-		pthread_cond_wait(&v->cond, &v->lock);
+	v->on_pending = false;
+	v->power = ret < 0 ? VCPU_POWER_OFF : VCPU_POWER_ON;
 	pthread_mutex_unlock(&v->lock);
+	if (ret < 0)
+		log_err("cannot power on vCPU %u: %s", v->id, strerror(-ret));
+	else
+		log_debug("vCPU %u powered on at 0x%llx", v->id, (unsigned long long)entry);
+	return ret;
+}
+
+static struct vcpu *find_by_mpidr(struct vm *vm, uint64_t mpidr)
+{
+	unsigned i;
+
+	mpidr &= MPIDR_AFFINITY_MASK;
+	for (i = 0; i < vm->max_vcpus; i++)
+		if (vm->vcpus[i].fd >= 0 && vm->vcpus[i].mpidr == mpidr)
+			return &vm->vcpus[i];
+	return NULL;
+}
+
+int64_t vcpu_psci_cpu_on(struct vcpu *target, uint64_t entry, uint64_t ctx)
+{
+	struct vm *vm = target->vm;
+	struct psci_target_view view = { .exists = true };
+	int ret;
+
+	view.entry_in_ram = entry >= vm->ram_gpa && entry - vm->ram_gpa < vm->ram_size;
+	pthread_mutex_lock(&target->lock);
+	view.enabled = target->admin == VCPU_ENABLED && !target->eject_pending;
+	view.on = target->power == VCPU_POWER_ON;
+	view.on_pending = target->on_pending;
+	ret = psci_cpu_on_decision(&view);
+	if (ret == PSCI_RET_SUCCESS) {
+		target->on_pending = true;
+		target->on_entry = entry;
+		target->on_ctx = ctx;
+		pthread_cond_broadcast(&target->cond);
+	}
+	pthread_mutex_unlock(&target->lock);
+	return ret;
+}
+
+/* A PSCI call forwarded by the SMCCC filter (KVM has already stepped past the HVC/SMC). */
+static void handle_hypercall(struct vcpu *v)
+{
+	uint64_t fn = v->run->hypercall.nr, x[4] = { 0 };
+	int64_t result = PSCI_RET_NOT_SUPPORTED;
+	struct vcpu *target;
+	unsigned i;
+	int ret = 0;
+
+	for (i = 1; i < 4 && ret >= 0; i++)
+		ret = kvm_get_reg(v->fd, KVM_CORE_REG64(regs.regs[i]), &x[i]);
+	if (ret < 0) {
+		log_err("vCPU %u: cannot read the PSCI arguments: %s", v->id, strerror(-ret));
+		vm_request_exit(v->vm, VM_EXIT_ERROR);
+		v->halted = true;
+		return;
+	}
+	switch (fn) {
+	case PSCI_0_2_FN_CPU_ON:
+		x[1] &= 0xffffffffULL;
+		x[2] &= 0xffffffffULL;
+		x[3] &= 0xffffffffULL;
+		/* fall through */
+	case PSCI_0_2_FN64_CPU_ON:
+		target = find_by_mpidr(v->vm, x[1]);
+		if (!target) {
+			struct psci_target_view none = { 0 };
+
+			result = psci_cpu_on_decision(&none);
+		} else {
+			result = vcpu_psci_cpu_on(target, x[2], x[3]);
+		}
+		if (result == PSCI_RET_DENIED)
+			log_info("vCPU %u: CPU_ON for MPIDR 0x%llx denied: that vCPU is not enabled", v->id,
+				 (unsigned long long)x[1]);
+		break;
+	case PSCI_0_2_FN_CPU_OFF: {
+		struct kvm_mp_state st = { .mp_state = KVM_MP_STATE_STOPPED };
+
+		pthread_mutex_lock(&v->lock);
+		v->power = VCPU_POWER_OFF;
+		pthread_mutex_unlock(&v->lock);
+		/* So that the in-kernel AFFINITY_INFO reports it off. */
+		ret = kvm_ioctl(v->fd, KVM_SET_MP_STATE, &st);
+		if (ret < 0)
+			log_warn("vCPU %u: cannot mark it stopped: %s", v->id, strerror(-ret));
+		log_debug("vCPU %u powered off", v->id);
+		return; /* CPU_OFF does not return */
+	}
+	default:
+		log_warn_ratelimited("vCPU %u: unexpected forwarded SMCCC call 0x%llx", v->id,
+				     (unsigned long long)fn);
+		break;
+	}
+	ret = kvm_set_reg(v->fd, KVM_CORE_REG64(regs.regs[0]), (uint64_t)result);
+	if (ret < 0) {
+		log_err("vCPU %u: cannot return the PSCI result: %s", v->id, strerror(-ret));
+		vm_request_exit(v->vm, VM_EXIT_ERROR);
+		v->halted = true;
+	}
 }
 
 static void handle_system_event(struct vcpu *v)
@@ -188,10 +315,19 @@ static void handle_system_event(struct vcpu *v)
 	v->halted = true;
 }
 
+static void fail(struct vcpu *v, const char *what, unsigned long long detail)
+{
+	log_err("vCPU %u: %s (0x%llx)", v->id, what, detail);
+	vm_request_exit(v->vm, VM_EXIT_ERROR);
+	v->halted = true;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct kvm_run *run = v->run;
+	uint64_t entry, ctx;
+	bool power_on;
 	sigset_t set;
 	char name[16];
 
@@ -204,22 +340,17 @@ static void *vcpu_thread(void *arg)
 	for (;;) {
 		int ret;
 
-		if (v->halted) {
-			wait_while_halted(v);
-			if (handle_requests(v))
-				break;
+		if (wait_until_runnable(v, &entry, &ctx, &power_on))
+			break;
+		if (power_on && apply_power_on(v, entry, ctx) < 0) {
+			fail(v, "power-on failed", entry);
 			continue;
 		}
 		ret = ioctl(v->fd, KVM_RUN, 0);
 		if (ret < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				if (handle_requests(v))
-					break;
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			}
-			log_err("KVM_RUN on vCPU %u failed: %s", v->id, strerror(errno));
-			vm_request_exit(v->vm, VM_EXIT_ERROR);
-			v->halted = true;
+			fail(v, "KVM_RUN failed", (unsigned long long)errno);
 			continue;
 		}
 		switch (run->exit_reason) {
@@ -227,32 +358,25 @@ static void *vcpu_thread(void *arg)
 			mmio_bus_access(&v->vm->bus, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 					run->mmio.is_write);
 			break;
+		case KVM_EXIT_HYPERCALL:
+			handle_hypercall(v);
+			break;
 		case KVM_EXIT_SYSTEM_EVENT:
 			handle_system_event(v);
 			break;
 		case KVM_EXIT_INTR:
-			if (handle_requests(v))
-				goto out;
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
-			log_err("vCPU %u failed to enter the guest (reason 0x%llx)", v->id,
-				(unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-			vm_request_exit(v->vm, VM_EXIT_ERROR);
-			v->halted = true;
+			fail(v, "failed to enter the guest", run->fail_entry.hardware_entry_failure_reason);
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
-			log_err("KVM internal error on vCPU %u (suberror %u)", v->id, run->internal.suberror);
-			vm_request_exit(v->vm, VM_EXIT_ERROR);
-			v->halted = true;
+			fail(v, "KVM internal error", run->internal.suberror);
 			break;
 		default:
-			log_err("unhandled exit reason %u on vCPU %u", run->exit_reason, v->id);
-			vm_request_exit(v->vm, VM_EXIT_ERROR);
-			v->halted = true;
+			fail(v, "unhandled exit reason", run->exit_reason);
 			break;
 		}
 	}
-out:
 	return NULL;
 }
 

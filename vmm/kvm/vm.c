@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hotplug/psci.h"
 #include "vmm/arm64_image.h"
 #include "vmm/cli.h"
 #include "vmm/fdt.h"
@@ -17,6 +18,7 @@
 #include "vmm/layout.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
+#include "vmm/vm_internal.h"
 
 #define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
 
@@ -192,6 +194,52 @@ static int create_vcpus_and_gic(struct vm *vm, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/*
+ * Forwards PSCI CPU_ON and CPU_OFF to userspace (Linux 6.4+), so a vCPU that is
+ * not enabled can be refused with DENIED. Must happen before any vCPU runs.
+ */
+static int install_psci_filter(struct vm *vm, char *errbuf, size_t errlen)
+{
+	static const uint32_t fns[] = { PSCI_0_2_FN_CPU_OFF, PSCI_0_2_FN_CPU_ON, PSCI_0_2_FN64_CPU_ON };
+	unsigned i;
+	int ret;
+
+	if (!kvm_has_attr(vm->vm_fd, KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER)) {
+		log_warn("this KVM cannot forward PSCI calls (SMCCC filter, Linux >= 6.4): vCPU hot-plug is disabled");
+		return 0;
+	}
+	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+		struct kvm_smccc_filter f = {
+			.base = fns[i], .nr_functions = 1, .action = KVM_SMCCC_FILTER_FWD_TO_USER,
+		};
+
+		ret = kvm_set_attr(vm->vm_fd, KVM_ARM_VM_SMCCC_CTRL, KVM_ARM_VM_SMCCC_FILTER, &f);
+		if (ret < 0) {
+			ERR("cannot forward PSCI function 0x%x to userspace: %s", fns[i], strerror(-ret));
+			return ret;
+		}
+	}
+	vm->psci_user = true;
+	return 0;
+}
+
+/* Boot vCPU 0 runs; the other enabled ones wait for CPU_ON. Without userspace
+ * PSCI, KVM powers them on itself, so their threads must sit in KVM_RUN. */
+static void set_initial_power(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->max_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->power = (i == 0 || !vm->psci_user) ? VCPU_POWER_ON : VCPU_POWER_OFF;
+		if (v->admin == VCPU_ENABLED) {
+			snprintf(v->dev_id, sizeof(v->dev_id), "core%u", i);
+			vm->gic.accessible[i] = true;
+		}
+	}
+}
+
 static void uart_set_irq(void *ctx, bool level)
 {
 	struct vm *vm = ctx;
@@ -205,16 +253,16 @@ static void uart_tx(void *ctx, uint8_t byte)
 {
 	struct vm *vm = ctx;
 
-	if (vm->console && vm->console->output)
-		vm->console->output(vm->console_ctx, byte);
+	if (vm->hooks && vm->hooks->output)
+		vm->hooks->output(vm->hooks_ctx, byte);
 }
 
 static void uart_rx_space(void *ctx)
 {
 	struct vm *vm = ctx;
 
-	if (vm->console && vm->console->rx_space)
-		vm->console->rx_space(vm->console_ctx);
+	if (vm->hooks && vm->hooks->rx_space)
+		vm->hooks->rx_space(vm->hooks_ctx);
 }
 
 static const struct pl011_ops vm_uart_ops = {
@@ -373,7 +421,7 @@ static int set_boot_regs(struct vm *vm, char *errbuf, size_t errlen)
 	return ret;
 }
 
-int vm_create(const struct vm_config *cfg, const struct vm_console_ops *console, void *console_ctx,
+int vm_create(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx,
 	      struct vm **out, char *errbuf, size_t errlen)
 {
 	struct vm *vm;
@@ -390,8 +438,8 @@ int vm_create(const struct vm_config *cfg, const struct vm_console_ops *console,
 	vm->max_vcpus = cfg->max_vcpus;
 	vm->ram_gpa = LAYOUT_RAM_BASE;
 	vm->ram_size = cfg->mem_size;
-	vm->console = console;
-	vm->console_ctx = console_ctx;
+	vm->hooks = hooks;
+	vm->hooks_ctx = hooks_ctx;
 	ret = mmio_bus_init(&vm->bus);
 	if (ret < 0) {
 		free(vm);
@@ -423,7 +471,14 @@ int vm_create(const struct vm_config *cfg, const struct vm_console_ops *console,
 	ret = create_vcpus_and_gic(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
+	ret = install_psci_filter(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	set_initial_power(vm);
 	ret = setup_devices(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = vm_hotplug_setup(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
 	ret = load_payload(vm, errbuf, errlen);
@@ -500,6 +555,7 @@ void vm_destroy(struct vm *vm)
 			vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	vm_hotplug_teardown(vm);
 	vgic_destroy(&vm->gic);
 	if (vm->uart_ready)
 		pl011_fini(&vm->uart);
@@ -520,19 +576,21 @@ void vm_request_exit(struct vm *vm, enum vm_exit why)
 	int expected = VM_EXIT_NONE;
 	uint64_t one = 1;
 
-	__atomic_compare_exchange_n(&vm->exit_reason, &expected, (int)why, false, __ATOMIC_SEQ_CST,
-				    __ATOMIC_SEQ_CST);
+	if (why != VM_EXIT_NONE)
+		__atomic_compare_exchange_n(&vm->exit_reason, &expected, (int)why, false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST);
 	if (write(vm->event_fd, &one, sizeof(one)) < 0) {
 		/* The counter cannot overflow in practice; the reason is recorded anyway. */
 	}
 }
 
-enum vm_exit vm_poll_exit(struct vm *vm)
+enum vm_exit vm_process_events(struct vm *vm)
 {
 	uint64_t v;
 
 	if (read(vm->event_fd, &v, sizeof(v)) < 0) {
 		/* EAGAIN: nothing pending. */
 	}
+	vm_hotplug_process(vm);
 	return (enum vm_exit)__atomic_load_n(&vm->exit_reason, __ATOMIC_SEQ_CST);
 }

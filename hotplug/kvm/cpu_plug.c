@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vCPU hot-plug and hot-unplug on a running VM (seed V.E.7 and V.E.8).
+ *
+ * Plug (control thread): reset the parked KVM vCPU, check its ID registers
+ * against the boot vCPU's, start its thread powered off, mark its GIC CPU
+ * interface accessible, set enabled + insert in the register block, raise the
+ * GED event. The guest scans, registers the CPU, and onlines it with PSCI CPU_ON.
+ *
+ * Unplug: raise the remove event; the guest offlines the CPU (CPU_OFF) and ejects
+ * it (_EJ0 → register block), on a vCPU thread; the control thread then stops the
+ * vCPU's thread, parks it, marks its CPU interface inaccessible and reports
+ * DEVICE_DELETED.
+ */
+#define LOG_PREFIX "hotplug"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hotplug/cpuhp.h"
+#include "hotplug/ged.h"
+#include "vmm/kvm/kvm_arm.h"
+#include "vmm/layout.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+#include "vmm/vm_internal.h"
+
+#define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
+
+/* ID registers that must match between a plugged vCPU and the boot vCPUs. */
+static const struct {
+	const char *name;
+	uint64_t id;
+} id_regs[] = {
+	{ "ID_AA64PFR0_EL1", ARM64_SYS_REG(3, 0, 0, 4, 0) },
+	{ "ID_AA64PFR1_EL1", ARM64_SYS_REG(3, 0, 0, 4, 1) },
+	{ "ID_AA64ZFR0_EL1", ARM64_SYS_REG(3, 0, 0, 4, 4) },
+	{ "ID_AA64DFR0_EL1", ARM64_SYS_REG(3, 0, 0, 5, 0) },
+	{ "ID_AA64DFR1_EL1", ARM64_SYS_REG(3, 0, 0, 5, 1) },
+	{ "ID_AA64ISAR0_EL1", ARM64_SYS_REG(3, 0, 0, 6, 0) },
+	{ "ID_AA64ISAR1_EL1", ARM64_SYS_REG(3, 0, 0, 6, 1) },
+	{ "ID_AA64ISAR2_EL1", ARM64_SYS_REG(3, 0, 0, 6, 2) },
+	{ "ID_AA64MMFR0_EL1", ARM64_SYS_REG(3, 0, 0, 7, 0) },
+	{ "ID_AA64MMFR1_EL1", ARM64_SYS_REG(3, 0, 0, 7, 1) },
+	{ "ID_AA64MMFR2_EL1", ARM64_SYS_REG(3, 0, 0, 7, 2) },
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int ged_pulse(void *ctx)
+{
+	struct vm *vm = ctx;
+	int ret = vgic_set_spi(vm->vm_fd, LAYOUT_GED_INTID, true);
+
+	if (ret >= 0)
+		ret = vgic_set_spi(vm->vm_fd, LAYOUT_GED_INTID, false);
+	return ret;
+}
+
+static int hp_eject(void *ctx, unsigned idx)
+{
+	return vm_cpu_eject(ctx, idx);
+}
+
+static void hp_ost(void *ctx, unsigned idx, uint32_t event, uint32_t status)
+{
+	vm_queue_ost(ctx, idx, event, status);
+}
+
+static const struct cpuhp_ops vm_cpuhp_ops = { .eject = hp_eject, .ost = hp_ost };
+
+int vm_hotplug_setup(struct vm *vm, char *errbuf, size_t errlen)
+{
+	uint64_t *ids;
+	unsigned i;
+	int ret;
+
+	ret = -pthread_mutex_init(&vm->ost_lock, NULL);
+	if (ret)
+		return ret;
+	if (!vm->cfg.acpi)
+		return 0; /* a device-tree guest cannot see hot-plugged vCPUs */
+	ids = calloc(vm->max_vcpus, sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0; i < vm->max_vcpus; i++)
+		ids[i] = vm->vcpus[i].mpidr;
+	ret = cpuhp_init(&vm->cpuhp, vm->max_vcpus, ids, &vm_cpuhp_ops, vm);
+	free(ids);
+	if (ret < 0) {
+		ERR("cannot create the CPU hot-plug registers: %s", strerror(-ret));
+		return ret;
+	}
+	vm->cpuhp_ready = true;
+	for (i = 0; i < vm->max_vcpus; i++)
+		cpuhp_set_enabled(&vm->cpuhp, i, vm->vcpus[i].admin == VCPU_ENABLED);
+	ret = ged_init(&vm->ged, ged_pulse, vm);
+	if (ret < 0)
+		return ret;
+	vm->ged_ready = true;
+	ret = mmio_bus_register(&vm->bus, &(struct mmio_region){
+		.name = "cpu-hotplug", .base = LAYOUT_CPUHP_BASE, .size = LAYOUT_CPUHP_SIZE,
+		.min_access = 1, .max_access = 4, .fn = cpuhp_mmio, .opaque = &vm->cpuhp,
+	});
+	if (ret >= 0)
+		ret = mmio_bus_register(&vm->bus, &(struct mmio_region){
+			.name = "ged", .base = LAYOUT_GED_BASE, .size = LAYOUT_GED_SIZE,
+			.min_access = 1, .max_access = 4, .fn = ged_mmio, .opaque = &vm->ged,
+		});
+	if (ret < 0) {
+		ERR("cannot map the hot-plug registers: %s", strerror(-ret));
+		return ret;
+	}
+	vm->hotplug_ready = vm->psci_user;
+	return 0;
+}
+
+void vm_hotplug_teardown(struct vm *vm)
+{
+	if (vm->ged_ready)
+		ged_fini(&vm->ged);
+	if (vm->cpuhp_ready)
+		cpuhp_fini(&vm->cpuhp);
+	vm->ged_ready = vm->cpuhp_ready = vm->hotplug_ready = false;
+	pthread_mutex_destroy(&vm->ost_lock);
+}
+
+static struct vcpu *find_by_dev_id(struct vm *vm, const char *id)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->max_vcpus; i++)
+		if (vm->vcpus[i].dev_id[0] && !strcmp(vm->vcpus[i].dev_id, id))
+			return &vm->vcpus[i];
+	return NULL;
+}
+
+static int check_props(struct vm *vm, const struct cpu_props *p, char *errbuf, size_t errlen)
+{
+	if (p->pmu >= 0 && (bool)p->pmu != vm->pmu) {
+		ERR("property pmu=%s differs from the boot vCPUs (pmu=%s): all vCPUs must have the same features",
+		    p->pmu ? "on" : "off", vm->pmu ? "on" : "off");
+		return -EINVAL;
+	}
+	if (p->sve > 0) {
+		ERR("property sve=on differs from the boot vCPUs (sve=off): all vCPUs must have the same features");
+		return -EINVAL;
+	}
+	if (p->socket_id > 0 || p->cluster_id > 0 || p->thread_id > 0) {
+		ERR("this machine has one socket, one cluster and one thread per core: socket-id, cluster-id and "
+		    "thread-id must be 0");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The reset vCPU must expose exactly the boot vCPU's features. */
+static int check_id_regs(struct vm *vm, struct vcpu *v, char *errbuf, size_t errlen)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(id_regs); i++) {
+		uint64_t want, got;
+		int r1 = kvm_get_reg(vm->vcpus[0].fd, id_regs[i].id, &want);
+		int r2 = kvm_get_reg(v->fd, id_regs[i].id, &got);
+
+		if (r1 == -ENOENT && r2 == -ENOENT)
+			continue; /* not exposed by this KVM */
+		if (r1 < 0 || r2 < 0) {
+			ERR("cannot read %s of vCPU %u: %s", id_regs[i].name, v->id, strerror(-(r1 < 0 ? r1 : r2)));
+			return r1 < 0 ? r1 : r2;
+		}
+		if (want != got) {
+			ERR("vCPU %u's %s (0x%llx) differs from the boot vCPU's (0x%llx): refusing to plug it", v->id,
+			    id_regs[i].name, (unsigned long long)got, (unsigned long long)want);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_props *props, char *errbuf,
+		size_t errlen)
+{
+	uint64_t t0 = now_ns();
+	struct vcpu *v;
+	int ret;
+
+	if (!vm->hotplug_ready) {
+		ERR(vm->cfg.acpi ? "vCPU hot-plug is not available: this KVM cannot forward PSCI calls (Linux >= 6.4)"
+				 : "vCPU hot-plug needs an ACPI guest (--acpi on)");
+		return -ENOTSUP;
+	}
+	if (idx >= vm->max_vcpus) {
+		ERR("core-id %u is out of range: this VM has %u possible vCPUs (core-id 0-%u)", idx, vm->max_vcpus,
+		    vm->max_vcpus - 1);
+		return -ERANGE;
+	}
+	if (!id || !*id || strlen(id) >= sizeof(v->dev_id)) {
+		ERR("a device id of 1 to %zu characters is required", sizeof(v->dev_id) - 1);
+		return -EINVAL;
+	}
+	v = &vm->vcpus[idx];
+	if (find_by_dev_id(vm, id)) {
+		ERR("Duplicate device ID '%s'", id);
+		return -EEXIST;
+	}
+	ret = check_props(vm, props, errbuf, errlen);
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&v->lock);
+	ret = v->admin == VCPU_ENABLED ? -EEXIST : v->eject_pending ? -EBUSY : 0;
+	pthread_mutex_unlock(&v->lock);
+	if (ret == -EEXIST) {
+		ERR("vCPU %u is already plugged", idx);
+		return ret;
+	}
+	if (ret == -EBUSY) {
+		ERR("vCPU %u is still being unplugged", idx);
+		return ret;
+	}
+	/* Reset: a plugged vCPU starts from its architectural reset state, powered off. */
+	ret = vcpu_arch_init(v, true);
+	if (ret < 0) {
+		ERR("cannot reset vCPU %u: %s", idx, strerror(-ret));
+		return ret;
+	}
+	ret = check_id_regs(vm, v, errbuf, errlen);
+	if (ret < 0)
+		return ret;
+	v->power = VCPU_POWER_OFF;
+	v->on_pending = false;
+	v->halted = false;
+	ret = vcpu_start(v);
+	if (ret < 0) {
+		ERR("cannot start vCPU %u's thread: %s", idx, strerror(-ret));
+		return ret;
+	}
+	pthread_mutex_lock(&v->lock);
+	v->admin = VCPU_ENABLED;
+	snprintf(v->dev_id, sizeof(v->dev_id), "%s", id);
+	pthread_mutex_unlock(&v->lock);
+	vm->gic.accessible[idx] = true;
+	ret = cpuhp_plug(&vm->cpuhp, idx);
+	if (ret == 0)
+		ret = ged_raise(&vm->ged, GED_EVT_CPU_HOTPLUG);
+	vm->last_plug_ns = now_ns() - t0;
+	if (ret < 0) {
+		/* Roll back: the guest has not been told. */
+		cpuhp_set_enabled(&vm->cpuhp, idx, false);
+		vcpu_stop(v);
+		pthread_mutex_lock(&v->lock);
+		v->admin = VCPU_PARKED;
+		v->dev_id[0] = 0;
+		pthread_mutex_unlock(&v->lock);
+		vm->gic.accessible[idx] = false;
+		ERR("cannot notify the guest of vCPU %u: %s", idx, strerror(-ret));
+		return ret;
+	}
+	log_info("vCPU %u plugged as '%s' (%.3f ms to the GED interrupt)", idx, id, vm->last_plug_ns / 1e6);
+	return 0;
+}
+
+int vm_cpu_unplug(struct vm *vm, const char *id, char *errbuf, size_t errlen)
+{
+	struct vcpu *v;
+	int ret;
+
+	if (!vm->hotplug_ready) {
+		ERR(vm->cfg.acpi ? "vCPU hot-unplug is not available: this KVM cannot forward PSCI calls"
+				 : "vCPU hot-unplug needs an ACPI guest (--acpi on)");
+		return -ENOTSUP;
+	}
+	v = id ? find_by_dev_id(vm, id) : NULL;
+	if (!v) {
+		ERR("Device '%s' not found", id ? id : "");
+		return -ENOENT;
+	}
+	if (v->cold_booted) {
+		ERR("vCPU %u ('%s') was cold-booted: the guest's MADT marks it Enabled, so it can never be unplugged",
+		    v->id, id);
+		return -EPERM;
+	}
+	pthread_mutex_lock(&v->lock);
+	ret = v->eject_pending ? -EBUSY : 0;
+	pthread_mutex_unlock(&v->lock);
+	if (ret < 0) {
+		ERR("vCPU %u ('%s') is already being unplugged", v->id, id);
+		return ret;
+	}
+	ret = cpuhp_request_unplug(&vm->cpuhp, v->id);
+	if (ret == 0)
+		ret = ged_raise(&vm->ged, GED_EVT_CPU_HOTPLUG);
+	if (ret < 0) {
+		cpuhp_cancel_unplug(&vm->cpuhp, v->id);
+		ERR("cannot ask the guest to remove vCPU %u: %s", v->id, strerror(-ret));
+		return ret;
+	}
+	log_info("unplug of vCPU %u ('%s') requested", v->id, id);
+	return 0;
+}
+
+int vm_cpu_eject(struct vm *vm, unsigned idx)
+{
+	struct vcpu *v;
+	int ret = 0;
+
+	if (idx >= vm->max_vcpus)
+		return -EINVAL;
+	v = &vm->vcpus[idx];
+	pthread_mutex_lock(&v->lock);
+	if (v->cold_booted || v->admin != VCPU_ENABLED) {
+		ret = -EPERM;
+	} else if (v->power == VCPU_POWER_ON || v->on_pending) {
+		ret = -EBUSY;
+	} else {
+		/* From now on CPU_ON for it is DENIED. */
+		v->eject_pending = true;
+	}
+	pthread_mutex_unlock(&v->lock);
+	if (ret == -EBUSY)
+		log_warn_ratelimited("guest ejected vCPU %u while it is still online: ignored", idx);
+	if (ret == 0)
+		vm_request_exit(vm, VM_EXIT_NONE); /* just wakes the control thread */
+	return ret;
+}
+
+void vm_queue_ost(struct vm *vm, unsigned idx, uint32_t event, uint32_t status)
+{
+	pthread_mutex_lock(&vm->ost_lock);
+	if (vm->ost_count == VM_OST_QUEUE) {
+		vm->ost_head = (vm->ost_head + 1) % VM_OST_QUEUE;
+		vm->ost_count--;
+		log_warn_ratelimited("too many _OST reports: dropping the oldest");
+	}
+	vm->ost[(vm->ost_head + vm->ost_count) % VM_OST_QUEUE] =
+		(struct vm_ost_report){ .vcpu = idx, .event = event, .status = status };
+	vm->ost_count++;
+	pthread_mutex_unlock(&vm->ost_lock);
+	vm_request_exit(vm, VM_EXIT_NONE);
+}
+
+void vm_hotplug_process(struct vm *vm)
+{
+	unsigned i;
+
+	if (!vm->cpuhp_ready)
+		return;
+	for (i = 0; i < vm->max_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		char id[sizeof(v->dev_id)], path[96];
+		bool eject;
+
+		pthread_mutex_lock(&v->lock);
+		eject = v->eject_pending;
+		pthread_mutex_unlock(&v->lock);
+		if (!eject)
+			continue;
+		vcpu_stop(v);
+		pthread_mutex_lock(&v->lock);
+		v->eject_pending = false;
+		v->admin = VCPU_PARKED;
+		v->power = VCPU_POWER_OFF;
+		snprintf(id, sizeof(id), "%s", v->dev_id);
+		v->dev_id[0] = 0;
+		pthread_mutex_unlock(&v->lock);
+		vm->gic.accessible[i] = false;
+		log_info("vCPU %u ('%s') unplugged and parked", i, id);
+		snprintf(path, sizeof(path), "/machine/peripheral/%s", id);
+		if (vm->hooks && vm->hooks->device_deleted)
+			vm->hooks->device_deleted(vm->hooks_ctx, id, path);
+	}
+	for (;;) {
+		struct vm_ost_report r;
+		char id[32];
+
+		pthread_mutex_lock(&vm->ost_lock);
+		if (!vm->ost_count) {
+			pthread_mutex_unlock(&vm->ost_lock);
+			break;
+		}
+		r = vm->ost[vm->ost_head];
+		vm->ost_head = (vm->ost_head + 1) % VM_OST_QUEUE;
+		vm->ost_count--;
+		pthread_mutex_unlock(&vm->ost_lock);
+		if (r.vcpu >= vm->max_vcpus)
+			continue;
+		pthread_mutex_lock(&vm->vcpus[r.vcpu].lock);
+		snprintf(id, sizeof(id), "%s", vm->vcpus[r.vcpu].dev_id);
+		pthread_mutex_unlock(&vm->vcpus[r.vcpu].lock);
+		if (vm->hooks && vm->hooks->acpi_ost)
+			vm->hooks->acpi_ost(vm->hooks_ctx, r.vcpu, id, r.event, r.status);
+	}
+}
