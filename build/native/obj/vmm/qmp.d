@@ -1,0 +1,11 @@
+build/native/obj/vmm/qmp.o: vmm/qmp.c vmm/event_loop.h vmm/compiler.h \
+ vmm/json_stream.h vmm/log.h vmm/qmp.h vmm/qmp_args.h vmm/qmp_error.h \
+ vmm/qmp_socket.h
+vmm/event_loop.h:
+vmm/compiler.h:
+vmm/json_stream.h:
+vmm/log.h:
+vmm/qmp.h:
+vmm/qmp_args.h:
+vmm/qmp_error.h:
+vmm/qmp_socket.h:
