@@ -44,6 +44,7 @@ struct vcpu {
 	bool eject_pending;           /* the guest ejected it; the control thread parks it */
 
 	pthread_t thread;
+	int tid;                      /* host thread id, for query-cpus-fast */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	enum vcpu_request req;        /* protected by lock */

@@ -331,6 +331,7 @@ static void *vcpu_thread(void *arg)
 	sigset_t set;
 	char name[16];
 
+	v->tid = (int)gettid();
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	pthread_setname_np(pthread_self(), name);
 	sigemptyset(&set);

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT
+#define LOG_PREFIX "vmm"
+#include <errno.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "vmm/event_loop.h"
+#include "vmm/log.h"
+#include "vmm/qmp.h"
+#include "vmm/runner.h"
+
+static void hook_output(void *ctx, uint8_t byte)
+{
+	struct runner *r = ctx;
+
+	console_output(&r->console, byte);
+}
+
+static void hook_rx_space(void *ctx)
+{
+	struct runner *r = ctx;
+
+	console_wake(&r->console);
+}
+
+static void hook_device_deleted(void *ctx, const char *id, const char *qom_path)
+{
+	struct json_object *d = json_object_new_object();
+
+	json_object_object_add(d, "device", json_object_new_string(id));
+	json_object_object_add(d, "path", json_object_new_string(qom_path));
+	runner_emit(ctx, "DEVICE_DELETED", d);
+}
+
+static void hook_acpi_ost(void *ctx, unsigned vcpu, const char *id, uint32_t event, uint32_t status)
+{
+	struct json_object *d = json_object_new_object(), *info = json_object_new_object();
+	char slot[16];
+
+	snprintf(slot, sizeof(slot), "%u", vcpu);
+	if (id && *id)
+		json_object_object_add(info, "device", json_object_new_string(id));
+	json_object_object_add(info, "slot", json_object_new_string(slot));
+	json_object_object_add(info, "slot-type", json_object_new_string("CPU"));
+	json_object_object_add(info, "source", json_object_new_int64(event));
+	json_object_object_add(info, "status", json_object_new_int64(status));
+	json_object_object_add(d, "info", info);
+	runner_emit(ctx, "ACPI_DEVICE_OST", d);
+}
+
+static const struct vm_hooks runner_hooks = {
+	.output = hook_output,
+	.rx_space = hook_rx_space,
+	.device_deleted = hook_device_deleted,
+	.acpi_ost = hook_acpi_ost,
+};
+
+void runner_emit(struct runner *r, const char *event, struct json_object *data)
+{
+	if (!r->qmp) {
+		json_object_put(data);
+		return;
+	}
+	if (qmp_server_emit_event(r->qmp, event, data) < 0)
+		log_warn("cannot send the %s event", event);
+}
+
+void runner_request_exit(struct runner *r, enum vm_exit why)
+{
+	if (r->exit == VM_EXIT_NONE)
+		r->exit = why;
+}
+
+static size_t sink_feed(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct runner *r = ctx;
+
+	return r->vm ? pl011_receive(&r->vm->uart, buf, len) : 0;
+}
+
+static void sink_quit(void *ctx)
+{
+	runner_request_exit(ctx, VM_EXIT_SHUTDOWN);
+}
+
+static const struct console_sink runner_sink = { .feed = sink_feed, .quit = sink_quit };
+
+static void on_vm_event(struct event_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct runner *r = opaque;
+	enum vm_exit why;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	why = vm_process_events(r->vm);
+	if (why != VM_EXIT_NONE)
+		runner_request_exit(r, why);
+}
+
+static void on_signal(struct event_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct runner *r = opaque;
+	struct signalfd_siginfo si;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	log_info("received signal %u: shutting down", si.ssi_signo);
+	runner_request_exit(r, VM_EXIT_SHUTDOWN);
+}
+
+static int setup_signals(struct runner *r)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	r->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (r->sig_fd < 0)
+		return -errno;
+	return vcpu_signal_setup();
+}
+
+static void emit_end(struct runner *r)
+{
+	struct json_object *d = json_object_new_object();
+	const char *reason;
+
+	switch (r->exit) {
+	case VM_EXIT_POWEROFF: reason = "guest-shutdown"; break;
+	case VM_EXIT_RESET: reason = "guest-reset"; break;
+	case VM_EXIT_ERROR: reason = "guest-panic"; break;
+	default: reason = "host-qmp-quit"; break;
+	}
+	json_object_object_add(d, "guest", json_object_new_boolean(r->exit == VM_EXIT_POWEROFF ||
+									r->exit == VM_EXIT_RESET));
+	json_object_object_add(d, "reason", json_object_new_string(reason));
+	runner_emit(r, r->exit == VM_EXIT_RESET ? "RESET" : "SHUTDOWN", d);
+}
+
+/* Boots the VM; a guest reset rebuilds it and boots again. */
+static int run_vms(struct runner *r, const struct vm_config *cfg)
+{
+	char err[512] = "";
+	int ret;
+
+	for (;;) {
+		ret = vm_create(cfg, &runner_hooks, r, &r->vm, err, sizeof(err));
+		if (ret < 0) {
+			fprintf(stderr, "vmm: error: %s\n", err[0] ? err : strerror(-ret));
+			return ret;
+		}
+		ret = event_loop_add(r->loop, r->vm->event_fd, EPOLLIN, on_vm_event, r);
+		if (ret == 0)
+			ret = vm_start(r->vm);
+		if (ret < 0) {
+			fprintf(stderr, "vmm: error: cannot start the VM: %s\n", strerror(-ret));
+			goto out_destroy;
+		}
+		r->paused = false;
+		console_set_sink(&r->console, &runner_sink, r);
+		while (r->exit == VM_EXIT_NONE) {
+			ret = event_loop_run_once(r->loop, -1);
+			if (ret < 0) {
+				fprintf(stderr, "vmm: error: event loop: %s\n", strerror(-ret));
+				r->exit = VM_EXIT_ERROR;
+			}
+		}
+		ret = 0;
+		emit_end(r);
+out_destroy:
+		console_set_sink(&r->console, NULL, NULL);
+		event_loop_remove(r->loop, r->vm->event_fd);
+		vm_destroy(r->vm);
+		r->vm = NULL;
+		if (ret < 0)
+			return ret;
+		if (r->exit != VM_EXIT_RESET)
+			return r->exit == VM_EXIT_ERROR ? -EIO : 0;
+		log_info("resetting the VM");
+		r->exit = VM_EXIT_NONE;
+	}
+}
+
+int runner_run(const struct vm_config *cfg)
+{
+	struct runner r = { .sig_fd = -1 };
+	int ret;
+
+	ret = event_loop_create(&r.loop);
+	if (ret < 0)
+		goto fail;
+	ret = setup_signals(&r);
+	if (ret == 0)
+		ret = event_loop_add(r.loop, r.sig_fd, EPOLLIN, on_signal, &r);
+	if (ret < 0)
+		goto fail_loop;
+	ret = console_init(&r.console, r.loop, STDIN_FILENO, STDOUT_FILENO);
+	if (ret < 0)
+		goto fail_loop;
+	if (cfg->api_socket) {
+		ret = control_start(&r, cfg->api_socket);
+		if (ret < 0) {
+			fprintf(stderr, "vmm: error: --api-socket %s: %s\n", cfg->api_socket,
+				ret == -EADDRINUSE ? "another VM is already listening there" : strerror(-ret));
+			console_fini(&r.console);
+			goto out_loop;
+		}
+	}
+	ret = run_vms(&r, cfg);
+	control_stop(&r);
+	console_fini(&r.console);
+out_loop:
+	event_loop_destroy(r.loop);
+	if (r.sig_fd >= 0)
+		close(r.sig_fd);
+	return ret;
+fail_loop:
+	event_loop_destroy(r.loop);
+fail:
+	if (r.sig_fd >= 0)
+		close(r.sig_fd);
+	fprintf(stderr, "vmm: error: cannot set up: %s\n", strerror(-ret));
+	return ret;
+}
