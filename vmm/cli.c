@@ -158,7 +158,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
 		.boot_vcpus = 1,
 		.max_vcpus = 1,
 		.mem_size = CLI_DEFAULT_MEM,
-		.acpi = false, /* ACPI boot lands with the hot-plug work */
+		.acpi = true,
 	};
 	optind = 1;
 	opterr = 0;

@@ -14,6 +14,13 @@ enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 #ifndef LOG_PREFIX
 #define LOG_PREFIX "vmm"
+#define log_info_ratelimited(...) \
+	do { \
+		static struct log_ratelimit __rl; \
+		if (log_ratelimit_ok(&__rl, 10, 5000)) \
+			log_msg(LOG_INFO, LOG_PREFIX, __VA_ARGS__); \
+	} while (0)
+
 #endif
 
 void log_set_level(enum log_level level);
@@ -46,6 +53,13 @@ int log_ratelimit_ok(struct log_ratelimit *rl, uint32_t burst, uint32_t interval
 		static struct log_ratelimit __rl; \
 		if (log_ratelimit_ok(&__rl, 10, 5000)) \
 			log_msg(LOG_WARN, LOG_PREFIX, __VA_ARGS__); \
+	} while (0)
+
+#define log_info_ratelimited(...) \
+	do { \
+		static struct log_ratelimit __rl; \
+		if (log_ratelimit_ok(&__rl, 10, 5000)) \
+			log_msg(LOG_INFO, LOG_PREFIX, __VA_ARGS__); \
 	} while (0)
 
 #endif

@@ -87,6 +87,8 @@ struct vm {
 	struct vm_ost_report ost[VM_OST_QUEUE];
 	unsigned ost_head, ost_count;
 	uint64_t last_plug_ns;  /* device_add received → GED interrupt raised */
+#define VM_MAX_ID_REGS 16
+	uint64_t boot_id_regs[VM_MAX_ID_REGS];
 
 	struct boot_plan plan;
 	const struct vm_hooks *hooks;

@@ -119,6 +119,11 @@ int vm_hotplug_setup(struct vm *vm, char *errbuf, size_t errlen)
 		ERR("cannot map the hot-plug registers: %s", strerror(-ret));
 		return ret;
 	}
+	ret = vm_hotplug_snapshot_id_regs(vm);
+	if (ret < 0) {
+		ERR("cannot read the boot vCPU's ID registers: %s", strerror(-ret));
+		return ret;
+	}
 	vm->hotplug_ready = vm->psci_user;
 	return 0;
 }
@@ -162,21 +167,39 @@ static int check_props(struct vm *vm, const struct cpu_props *p, char *errbuf, s
 	return 0;
 }
 
+/*
+ * The boot vCPU's ID registers, read once before any vCPU runs: a running vCPU's
+ * registers cannot be read without stopping it (KVM_RUN holds its lock).
+ */
+int vm_hotplug_snapshot_id_regs(struct vm *vm)
+{
+	unsigned i;
+
+	for (i = 0; i < ARRAY_SIZE(id_regs) && i < VM_MAX_ID_REGS; i++) {
+		int ret = kvm_get_reg(vm->vcpus[0].fd, id_regs[i].id, &vm->boot_id_regs[i]);
+
+		if (ret == -ENOENT)
+			vm->boot_id_regs[i] = UINT64_MAX; /* not exposed by this KVM */
+		else if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 /* The reset vCPU must expose exactly the boot vCPU's features. */
 static int check_id_regs(struct vm *vm, struct vcpu *v, char *errbuf, size_t errlen)
 {
 	unsigned i;
 
-	for (i = 0; i < ARRAY_SIZE(id_regs); i++) {
-		uint64_t want, got;
-		int r1 = kvm_get_reg(vm->vcpus[0].fd, id_regs[i].id, &want);
-		int r2 = kvm_get_reg(v->fd, id_regs[i].id, &got);
+	for (i = 0; i < ARRAY_SIZE(id_regs) && i < VM_MAX_ID_REGS; i++) {
+		uint64_t want = vm->boot_id_regs[i], got;
+		int ret = kvm_get_reg(v->fd, id_regs[i].id, &got);
 
-		if (r1 == -ENOENT && r2 == -ENOENT)
-			continue; /* not exposed by this KVM */
-		if (r1 < 0 || r2 < 0) {
-			ERR("cannot read %s of vCPU %u: %s", id_regs[i].name, v->id, strerror(-(r1 < 0 ? r1 : r2)));
-			return r1 < 0 ? r1 : r2;
+		if (ret == -ENOENT && want == UINT64_MAX)
+			continue;
+		if (ret < 0) {
+			ERR("cannot read %s of vCPU %u: %s", id_regs[i].name, v->id, strerror(-ret));
+			return ret;
 		}
 		if (want != got) {
 			ERR("vCPU %u's %s (0x%llx) differs from the boot vCPU's (0x%llx): refusing to plug it", v->id,

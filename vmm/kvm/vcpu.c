@@ -261,7 +261,7 @@ static void handle_hypercall(struct vcpu *v)
 			result = vcpu_psci_cpu_on(target, x[2], x[3]);
 		}
 		if (result == PSCI_RET_DENIED)
-			log_info("vCPU %u: CPU_ON for MPIDR 0x%llx denied: that vCPU is not enabled", v->id,
+			log_info_ratelimited("vCPU %u: CPU_ON for MPIDR 0x%llx denied: that vCPU is not enabled", v->id,
 				 (unsigned long long)x[1]);
 		break;
 	case PSCI_0_2_FN_CPU_OFF: {

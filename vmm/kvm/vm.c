@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "acpi/acpi.h"
+#include "acpi/efi_handover.h"
 #include "hotplug/psci.h"
 #include "vmm/arm64_image.h"
 #include "vmm/cli.h"
@@ -360,8 +362,8 @@ static int load_payload(struct vm *vm, char *errbuf, size_t errlen)
 		if (ret < 0)
 			goto out;
 	}
-	ret = boot_plan_compute(vm->ram_gpa, vm->ram_size, img.text_offset, img.image_size, isize, 0,
-				&vm->plan, errbuf, errlen);
+	ret = boot_plan_compute(vm->ram_gpa, vm->ram_size, img.text_offset, img.image_size, isize,
+				vm->cfg.acpi ? ACPI_BLOB_MAX_SIZE : 0, &vm->plan, errbuf, errlen);
 	if (ret < 0)
 		goto out;
 	ret = load_file(vm, vm->cfg.kernel, kfd, vm->plan.kernel_gpa, ksize, errbuf, errlen);
@@ -376,8 +378,48 @@ out:
 	return ret;
 }
 
+/* ACPI tables + EFI hand-over data at plan.blob_gpa; fills the /chosen values. */
+static int build_acpi(struct vm *vm, struct fdt_efi_handover *efi, char *errbuf, size_t errlen)
+{
+	struct acpi_cpu *cpus;
+	struct acpi_machine m;
+	struct acpi_blob blob;
+	unsigned i;
+	int ret;
+
+	cpus = calloc(vm->max_vcpus, sizeof(*cpus));
+	if (!cpus)
+		return -ENOMEM;
+	for (i = 0; i < vm->max_vcpus; i++)
+		cpus[i] = (struct acpi_cpu){ .mpidr = vm->vcpus[i].mpidr, .cold_booted = vm->vcpus[i].cold_booted };
+	m = (struct acpi_machine){
+		.nr_cpus = vm->max_vcpus,
+		.cpus = cpus,
+		.ram_base = vm->ram_gpa,
+		.ram_size = vm->ram_size,
+		.pmu = vm->pmu,
+	};
+	ret = acpi_build_blob(&m, vm->plan.blob_gpa, (size_t)vm->plan.blob_size, &blob);
+	free(cpus);
+	if (ret < 0) {
+		ERR("cannot build the ACPI tables: %s", strerror(-ret));
+		return ret;
+	}
+	memcpy(vm->ram + (blob.gpa - vm->ram_gpa), blob.data, blob.size);
+	*efi = (struct fdt_efi_handover){
+		.system_table = blob.systab_gpa,
+		.mmap = blob.mmap_gpa,
+		.mmap_size = blob.mmap_size,
+		.desc_size = blob.mmap_desc_size,
+		.desc_version = blob.mmap_desc_ver,
+	};
+	acpi_blob_free(&blob);
+	return 0;
+}
+
 static int build_fdt(struct vm *vm, char *errbuf, size_t errlen)
 {
+	struct fdt_efi_handover efi;
 	uint64_t *mpidrs;
 	struct fdt_machine m;
 	unsigned i, n = 0;
@@ -401,10 +443,17 @@ static int build_fdt(struct vm *vm, char *errbuf, size_t errlen)
 		.pmu = vm->pmu,
 	};
 	memcpy(m.redist, vm->gic.redist, sizeof(m.redist));
+	if (vm->cfg.acpi) {
+		ret = build_acpi(vm, &efi, errbuf, errlen);
+		if (ret < 0)
+			goto out;
+		m.efi = &efi;
+	}
 	ret = fdt_build(&m, vm->ram + (vm->plan.fdt_gpa - vm->ram_gpa), BOOT_FDT_MAX_SIZE);
-	free(mpidrs);
 	if (ret < 0)
 		ERR("cannot build the device tree: %s", strerror(-ret));
+out:
+	free(mpidrs);
 	return ret;
 }
 
