@@ -11,10 +11,9 @@
 #include <json-c/json.h>
 
 #include "vmm/event_loop.h"
-#include "vmm/json_stream.h"
 #include "vmm/log.h"
-#include "vmm/qmp.h"
-#include "vmm/qmp_socket.h"
+#include "vmm/json_util.h"
+#include "vmm/qmp_internal.h"
 
 #define QMP_READ_CHUNK (32 * 1024)
 #define QMP_READS_PER_WAKEUP 4
@@ -22,96 +21,8 @@
 #define QMP_LISTEN_BACKLOG 16
 /* An idle client's output buffer keeps this much capacity; more is given back. */
 #define QMP_OUTBUF_KEEP (64 * 1024)
-#define QMP_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 const char *const qmp_no_args[] = { NULL };
-
-struct qmp_outbuf {
-	char *data;
-	size_t head;	/* first unsent byte */
-	size_t tail;	/* end of queued bytes */
-	size_t cap;
-};
-
-struct qmp_conn {
-	struct qmp_server *srv;
-	struct qmp_conn *prev, *next;
-	int fd;
-	unsigned int serial;		/* for logs */
-	uint32_t events;		/* registered with the event loop */
-	unsigned int refs;		/* callers on the stack; freed at 0 once dead */
-	bool dead;			/* disconnected, off the server's list */
-	bool negotiated;		/* qmp_capabilities done */
-	bool processing;		/* inside conn_process() */
-	bool resume;			/* buffered input waits for the next wakeup */
-	bool eof;			/* the client will send nothing more */
-	struct qmp_request *pending;	/* deferred command being waited for */
-	struct json_stream in;
-	char *inbuf;			/* bytes read, not yet parsed: [in_off, in_len) */
-	size_t in_off, in_len;
-	struct qmp_outbuf out;
-};
-
-struct qmp_request {
-	struct qmp_server *srv;		/* NULL once the server is gone */
-	struct qmp_conn *conn;		/* NULL once the client is gone */
-	struct qmp_request *prev, *next; /* on srv->requests */
-	struct json_object *id;
-	bool has_id;
-	char *name;
-};
-
-struct qmp_server {
-	struct event_loop *loop;
-	char *path;
-	int listen_fd;
-	struct qmp_socket_file file;
-	bool accept_paused;
-	struct qmp_command *cmds;
-	size_t ncmds;
-	void *opaque;
-	struct qmp_server_config cfg;
-	char *package;
-	char *greeting;
-	size_t greeting_len;
-	struct qmp_conn *clients;
-	unsigned int nclients;
-	unsigned int serial;
-	struct qmp_request *requests;
-};
-
-struct qmp_builtin {
-	const char *name;
-	int (*fn)(struct qmp_conn *c, struct json_object *args, struct json_object **ret,
-		  struct qmp_error *err);
-	const char *const *args;
-};
-
-static void conn_settle(struct qmp_conn *c);
-static int builtin_capabilities(struct qmp_conn *c, struct json_object *args,
-				struct json_object **ret, struct qmp_error *err);
-static int builtin_query_commands(struct qmp_conn *c, struct json_object *args,
-				  struct json_object **ret, struct qmp_error *err);
-static int builtin_query_version(struct qmp_conn *c, struct json_object *args,
-				 struct json_object **ret, struct qmp_error *err);
-
-static const char *const capabilities_args[] = { "enable", NULL };
-
-static const struct qmp_builtin builtins[] = {
-	{ "qmp_capabilities", builtin_capabilities, capabilities_args },
-	{ "query-commands", builtin_query_commands, qmp_no_args },
-	{ "query-version", builtin_query_version, qmp_no_args },
-};
-
-static const struct qmp_builtin *find_builtin(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(builtins); i++)
-		if (!strcmp(builtins[i].name, name))
-			return &builtins[i];
-	return NULL;
-}
 
 /* --- output buffer ------------------------------------------------------- */
 
@@ -158,12 +69,12 @@ static void conn_free(struct qmp_conn *c)
 	free(c);
 }
 
-static void conn_get(struct qmp_conn *c)
+void qmp_conn_get(struct qmp_conn *c)
 {
 	c->refs++;
 }
 
-static void conn_put(struct qmp_conn *c)
+void qmp_conn_put(struct qmp_conn *c)
 {
 	if (--c->refs == 0 && c->dead)
 		conn_free(c);
@@ -180,8 +91,7 @@ static void server_set_accepting(struct qmp_server *srv, bool on)
 	srv->accept_paused = !on;
 }
 
-/* Disconnects; safe at any point, the memory goes when the last caller lets go. */
-static void conn_drop(struct qmp_conn *c, const char *why)
+void qmp_conn_drop(struct qmp_conn *c, const char *why)
 {
 	struct qmp_server *srv = c->srv;
 
@@ -224,7 +134,7 @@ static void conn_update_events(struct qmp_conn *c)
 	if (ev == c->events)
 		return;
 	if (event_loop_modify(c->srv->loop, c->fd, ev) < 0) {
-		conn_drop(c, "cannot update its event mask");
+		qmp_conn_drop(c, "cannot update its event mask");
 		return;
 	}
 	c->events = ev;
@@ -241,12 +151,12 @@ static int conn_send_raw(struct qmp_conn *c, const char *msg, size_t len)
 	if (pending && pending + len > c->srv->cfg.max_output) {
 		log_warn_ratelimited("client %u: disconnected, %zu bytes it does not read", c->serial,
 				     pending);
-		conn_drop(c, "output backlog");
+		qmp_conn_drop(c, "output backlog");
 		return -ENOBUFS;
 	}
 	if (outbuf_append(&c->out, msg, len, "\r\n") < 0) {
 		log_err("client %u: out of memory queueing output", c->serial);
-		conn_drop(c, "out of memory");
+		qmp_conn_drop(c, "out of memory");
 		return -ENOMEM;
 	}
 	conn_update_events(c);
@@ -260,15 +170,14 @@ static void conn_send_json(struct qmp_conn *c, struct json_object *msg)
 
 	if (!s) {
 		log_err("client %u: out of memory serialising a reply", c->serial);
-		conn_drop(c, "out of memory");
+		qmp_conn_drop(c, "out of memory");
 		return;
 	}
 	(void)conn_send_raw(c, s, len);
 }
 
-/* Sends {"return": ret} or {"error": ...} with the id. Takes over `ret`. */
-static void conn_reply(struct qmp_conn *c, bool has_id, struct json_object *id,
-			 struct json_object *ret, const struct qmp_error *err)
+void qmp_conn_reply(struct qmp_conn *c, bool has_id, struct json_object *id,
+		    struct json_object *ret, const struct qmp_error *err)
 {
 	struct json_object *rsp = json_object_new_object();
 	struct json_object *body;
@@ -302,7 +211,7 @@ oom:
 	json_object_put(rsp);
 	/* A client that gets no answer would wait forever: better tell it by hanging up. */
 	log_err("client %u: out of memory building a reply", c->serial);
-	conn_drop(c, "out of memory");
+	qmp_conn_drop(c, "out of memory");
 }
 
 static void conn_flush(struct qmp_conn *c)
@@ -317,7 +226,7 @@ static void conn_flush(struct qmp_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				conn_drop(c, "write error");
+				qmp_conn_drop(c, "write error");
 			return;
 		}
 		o->head += (size_t)n;
@@ -332,136 +241,6 @@ static void conn_flush(struct qmp_conn *c)
 	}
 }
 
-/* --- dispatch ------------------------------------------------------------ */
-
-static const struct qmp_command *find_command(const struct qmp_server *srv, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < srv->ncmds; i++)
-		if (!strcmp(srv->cmds[i].name, name))
-			return &srv->cmds[i];
-	return NULL;
-}
-
-/* Checks the members of a command message; QEMU's wording. */
-static int check_message(struct json_object *msg, const char **name, struct json_object **args,
-			 struct qmp_error *err)
-{
-	struct json_object *exec = NULL;
-
-	json_object_object_foreach(msg, key, val) {
-		if (!strcmp(key, "execute")) {
-			if (!json_object_is_type(val, json_type_string))
-				return qmp_error_set(err, QMP_ERROR_GENERIC,
-						     "QMP input member 'execute' must be a string");
-			exec = val;
-		} else if (!strcmp(key, "arguments")) {
-			if (!json_object_is_type(val, json_type_object))
-				return qmp_error_set(err, QMP_ERROR_GENERIC,
-						     "QMP input member 'arguments' must be an object");
-			*args = val;
-		} else if (strcmp(key, "id")) {
-			return qmp_error_set(err, QMP_ERROR_GENERIC,
-					     "QMP input member '%s' is unexpected", key);
-		}
-	}
-	if (!exec)
-		return qmp_error_set(err, QMP_ERROR_GENERIC, "QMP input lacks member 'execute'");
-	*name = json_object_get_string(exec);
-	return 0;
-}
-
-static void run_async(struct qmp_conn *c, const struct qmp_command *cmd, bool has_id,
-		      struct json_object *id, struct json_object *args)
-{
-	struct qmp_server *srv = c->srv;
-	struct qmp_request *req = calloc(1, sizeof(*req));
-
-	if (!req || !(req->name = strdup(cmd->name))) {
-		free(req);
-		log_err("client %u: out of memory starting '%s'", c->serial, cmd->name);
-		conn_drop(c, "out of memory");
-		return;
-	}
-	req->srv = srv;
-	req->conn = c;
-	req->has_id = has_id;
-	req->id = json_object_get(id);
-	req->next = srv->requests;
-	if (srv->requests)
-		srv->requests->prev = req;
-	srv->requests = req;
-	c->pending = req;
-	/* May complete at once, in which case c->pending is clear again on return. */
-	cmd->async_fn(srv->opaque, args, req);
-}
-
-static void conn_dispatch(struct qmp_conn *c, struct json_object *msg)
-{
-	struct qmp_server *srv = c->srv;
-	struct json_object *id = NULL, *args = NULL, *ret = NULL, *empty = NULL;
-	const struct qmp_builtin *builtin;
-	const struct qmp_command *cmd = NULL;
-	const char *const *allowed;
-	struct qmp_error err = { 0 };
-	const char *name = NULL;
-	bool has_id;
-	int rc;
-
-	if (!json_object_is_type(msg, json_type_object)) {
-		qmp_error_set(&err, QMP_ERROR_GENERIC, "QMP input must be a JSON object");
-		conn_reply(c, false, NULL, NULL, &err);
-		return;
-	}
-	has_id = json_object_object_get_ex(msg, "id", &id);
-	if (check_message(msg, &name, &args, &err) < 0)
-		goto reply;
-
-	builtin = find_builtin(name);
-	if (!builtin)
-		cmd = find_command(srv, name);
-	if (!c->negotiated && strcmp(name, "qmp_capabilities")) {
-		qmp_error_set(&err, QMP_ERROR_COMMAND_NOT_FOUND,
-			      "Expecting capabilities negotiation with 'qmp_capabilities'");
-		goto reply;
-	}
-	if (!builtin && !cmd) {
-		qmp_error_set(&err, QMP_ERROR_COMMAND_NOT_FOUND, "The command %s has not been found",
-			      name);
-		goto reply;
-	}
-	if (!args) {
-		args = empty = json_object_new_object();
-		if (!args) {
-			qmp_error_set(&err, QMP_ERROR_GENERIC, "Out of memory");
-			goto reply;
-		}
-	}
-	allowed = builtin ? builtin->args : cmd->args;
-	if (allowed && qmp_args_check(args, allowed, &err) < 0)
-		goto reply;
-
-	if (builtin) {
-		rc = builtin->fn(c, args, &ret, &err);
-	} else if (cmd->async_fn) {
-		log_debug("client %u: %s (deferred)", c->serial, name);
-		run_async(c, cmd, has_id, id, args);
-		json_object_put(empty);
-		return;
-	} else {
-		log_debug("client %u: %s", c->serial, name);
-		rc = cmd->fn(srv->opaque, args, &ret, &err);
-	}
-	if (rc < 0 && !err.set)
-		qmp_error_set(&err, QMP_ERROR_GENERIC, "%s", strerror(-rc));
-	if (rc >= 0)
-		err.set = false;
-reply:
-	json_object_put(empty);
-	conn_reply(c, has_id, id, ret, &err);
-}
-
 /* Parses and runs buffered input until it runs out or a deferred command waits. */
 static void conn_process(struct qmp_conn *c)
 {
@@ -473,7 +252,7 @@ static void conn_process(struct qmp_conn *c)
 
 	if (c->processing)
 		return;
-	conn_get(c);
+	qmp_conn_get(c);
 	c->processing = true;
 	while (!c->dead && !c->pending && c->in_off < c->in_len) {
 		st = json_stream_feed(&c->in, c->inbuf + c->in_off, c->in_len - c->in_off, &used,
@@ -483,13 +262,13 @@ static void conn_process(struct qmp_conn *c)
 		case JSON_STREAM_MORE:
 			break;
 		case JSON_STREAM_VALUE:
-			conn_dispatch(c, msg);
+			qmp_dispatch(c, msg);
 			json_object_put(msg);
 			break;
 		case JSON_STREAM_ERROR:
 			err.set = false;
 			qmp_error_set(&err, QMP_ERROR_GENERIC, "JSON parse error, %s", why);
-			conn_reply(c, false, NULL, NULL, &err);
+			qmp_conn_reply(c, false, NULL, NULL, &err);
 			break;
 		case JSON_STREAM_OVERSIZE:
 			log_warn_ratelimited("client %u: disconnected, command over %zu bytes",
@@ -497,16 +276,16 @@ static void conn_process(struct qmp_conn *c)
 			err.set = false;
 			qmp_error_set(&err, QMP_ERROR_GENERIC, "JSON input exceeds %zu bytes",
 				      c->srv->cfg.max_input);
-			conn_reply(c, false, NULL, NULL, &err);
+			qmp_conn_reply(c, false, NULL, NULL, &err);
 			conn_flush(c);
-			conn_drop(c, "oversize input");
+			qmp_conn_drop(c, "oversize input");
 			break;
 		}
 	}
 	if (c->in_off == c->in_len)
 		c->in_off = c->in_len = 0;
 	c->processing = false;
-	conn_put(c);
+	qmp_conn_put(c);
 }
 
 static void conn_read(struct qmp_conn *c)
@@ -521,7 +300,7 @@ static void conn_read(struct qmp_conn *c)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				conn_drop(c, "read error");
+				qmp_conn_drop(c, "read error");
 			return;
 		}
 		if (n == 0) {
@@ -541,10 +320,17 @@ static void conn_settle(struct qmp_conn *c)
 		return;
 	if (c->eof && !c->pending && !c->resume && c->in_off == c->in_len &&
 	    !outbuf_pending(&c->out)) {
-		conn_drop(c, "end of input");
+		qmp_conn_drop(c, "end of input");
 		return;
 	}
 	conn_update_events(c);
+}
+
+void qmp_conn_resume(struct qmp_conn *c)
+{
+	/* Run the input left behind on the next wakeup, not inside our caller. */
+	c->resume = !c->dead && c->in_off < c->in_len;
+	conn_settle(c);
 }
 
 static void conn_event(struct event_loop *loop __unused, int fd __unused, uint32_t events,
@@ -552,11 +338,11 @@ static void conn_event(struct event_loop *loop __unused, int fd __unused, uint32
 {
 	struct qmp_conn *c = opaque;
 
-	conn_get(c);
+	qmp_conn_get(c);
 	/* A hang-up while reading is an end of input after the last bytes; otherwise
 	 * nobody is left to answer. */
 	if ((events & EPOLLERR) || ((events & EPOLLHUP) && !(c->events & EPOLLIN))) {
-		conn_drop(c, "connection closed");
+		qmp_conn_drop(c, "connection closed");
 		goto out;
 	}
 	if (events & EPOLLOUT)
@@ -569,7 +355,7 @@ static void conn_event(struct event_loop *loop __unused, int fd __unused, uint32
 		conn_read(c);
 	conn_settle(c);
 out:
-	conn_put(c);
+	qmp_conn_put(c);
 }
 
 static int conn_create(struct qmp_server *srv, int fd)
@@ -636,126 +422,41 @@ static void server_accept(struct event_loop *loop __unused, int fd, uint32_t eve
 	}
 }
 
-/* --- deferred requests --------------------------------------------------- */
-
-static void request_unlink(struct qmp_request *req)
-{
-	if (!req->srv)
-		return;
-	if (req->prev)
-		req->prev->next = req->next;
-	else
-		req->srv->requests = req->next;
-	if (req->next)
-		req->next->prev = req->prev;
-	req->prev = req->next = NULL;
-	req->srv = NULL;
-}
-
-void qmp_request_complete(struct qmp_request *req, struct json_object *ret,
-			  const struct qmp_error *err)
-{
-	struct qmp_conn *c;
-
-	if (!req) {
-		json_object_put(ret);
-		return;
-	}
-	c = req->conn;
-	request_unlink(req);
-	if (c) {
-		conn_get(c);
-		c->pending = NULL;
-		conn_reply(c, req->has_id, req->id, ret, err);
-		/* Inside its own processing loop the client carries on by itself; otherwise
-		 * its remaining input runs on the next wakeup, not inside our caller. */
-		if (!c->processing) {
-			c->resume = !c->dead && c->in_off < c->in_len;
-			conn_settle(c);
-		}
-		conn_put(c);
-	} else {
-		log_debug("answer to '%s' dropped: nobody is waiting for it", req->name);
-		json_object_put(ret);
-	}
-	json_object_put(req->id);
-	free(req->name);
-	free(req);
-}
-
-bool qmp_request_abandoned(const struct qmp_request *req)
-{
-	return !req->conn;
-}
-
-const char *qmp_request_command(const struct qmp_request *req)
-{
-	return req->name;
-}
-
 /* --- events -------------------------------------------------------------- */
-
-static int add_int(struct json_object *obj, const char *key, int64_t v)
-{
-	struct json_object *val = json_object_new_int64(v);
-
-	if (!val || json_object_object_add(obj, key, val) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int add_str(struct json_object *obj, const char *key, const char *s)
-{
-	struct json_object *val = json_object_new_string(s);
-
-	if (!val || json_object_object_add(obj, key, val) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int add_obj(struct json_object *obj, const char *key, struct json_object *val)
-{
-	if (!val || json_object_object_add(obj, key, val) < 0) {
-		json_object_put(val);
-		return -ENOMEM;
-	}
-	return 0;
-}
 
 int qmp_server_emit_event(struct qmp_server *srv, const char *name, struct json_object *data)
 {
-	struct json_object *ev = json_object_new_object(), *ts = NULL;
+	struct json_object *ev = json_object_new_object(), *ts = json_object_new_object();
 	struct qmp_conn *c, *next;
 	struct timeval tv;
 	const char *s;
 	size_t len;
 	int n = 0;
 
+	gettimeofday(&tv, NULL);
 	if (!name || !*name) {
 		json_object_put(data);
+		json_object_put(ts);
 		json_object_put(ev);
 		return -EINVAL;
 	}
-	gettimeofday(&tv, NULL);
-	if (!ev || add_str(ev, "event", name) < 0)
-		goto oom;
-	if (data && add_obj(ev, "data", data) < 0) {
-		data = NULL;
+	if (json_add_str(ev, "event", name) < 0) {
+		json_object_put(data);
+		json_object_put(ts);
 		goto oom;
 	}
-	data = NULL;
-	ts = json_object_new_object();
-	if (!ts || add_int(ts, "seconds", tv.tv_sec) < 0 || add_int(ts, "microseconds", tv.tv_usec) < 0)
-		goto oom;
-	if (add_obj(ev, "timestamp", ts) < 0) {
-		ts = NULL;
+	/* json_add_obj() takes `data` over, also when it fails. */
+	if (data && json_add_obj(ev, "data", data) < 0) {
+		json_object_put(ts);
 		goto oom;
 	}
-	ts = NULL;
+	if (json_add_int(ts, "seconds", tv.tv_sec) < 0 ||
+	    json_add_int(ts, "microseconds", tv.tv_usec) < 0) {
+		json_object_put(ts);
+		goto oom;
+	}
+	if (json_add_obj(ev, "timestamp", ts) < 0)
+		goto oom;
 	s = json_object_to_json_string_length(ev, QMP_JSON_FLAGS, &len);
 	if (!s)
 		goto oom;
@@ -767,8 +468,6 @@ int qmp_server_emit_event(struct qmp_server *srv, const char *name, struct json_
 	json_object_put(ev);
 	return n;
 oom:
-	json_object_put(data);
-	json_object_put(ts);
 	json_object_put(ev);
 	log_err("out of memory emitting event %s", name);
 	return -ENOMEM;
@@ -777,102 +476,6 @@ oom:
 unsigned int qmp_server_client_count(const struct qmp_server *srv)
 {
 	return srv->nclients;
-}
-
-/* --- built-in commands --------------------------------------------------- */
-
-/* {"qemu": {"micro": .., "minor": .., "major": ..}, "package": ..} */
-static struct json_object *version_json(const struct qmp_server *srv)
-{
-	struct json_object *ver = json_object_new_object(), *qemu = json_object_new_object();
-
-	if (!ver || !qemu || add_int(qemu, "micro", srv->cfg.version_micro) < 0 ||
-	    add_int(qemu, "minor", srv->cfg.version_minor) < 0 ||
-	    add_int(qemu, "major", srv->cfg.version_major) < 0)
-		goto fail;
-	if (add_obj(ver, "qemu", qemu) < 0) {
-		qemu = NULL;
-		goto fail;
-	}
-	qemu = NULL;
-	if (add_str(ver, "package", srv->package) < 0)
-		goto fail;
-	return ver;
-fail:
-	json_object_put(qemu);
-	json_object_put(ver);
-	return NULL;
-}
-
-static int builtin_capabilities(struct qmp_conn *c, struct json_object *args,
-				struct json_object **ret __unused, struct qmp_error *err)
-{
-	struct json_object *enable;
-	size_t i;
-	int rc;
-
-	rc = qmp_arg_json(args, "enable", false, json_type_array, &enable, err);
-	if (rc < 0)
-		return rc;
-	/* No optional capabilities are offered (no "oob"). */
-	for (i = 0; rc && i < json_object_array_length(enable); i++) {
-		struct json_object *cap = json_object_array_get_idx(enable, i);
-
-		if (!json_object_is_type(cap, json_type_string))
-			return qmp_error_set(err, QMP_ERROR_GENERIC,
-					     "Parameter 'enable[%zu]' expects string", i);
-		if (!strcmp(json_object_get_string(cap), "oob"))
-			return qmp_error_set(err, QMP_ERROR_GENERIC,
-					     "Capability 'oob' not available");
-		return qmp_error_set(err, QMP_ERROR_GENERIC,
-				     "Parameter 'enable[%zu]' does not accept value '%s'", i,
-				     json_object_get_string(cap));
-	}
-	if (c->negotiated)
-		return qmp_error_set(err, QMP_ERROR_COMMAND_NOT_FOUND,
-				     "Capabilities negotiation is already complete, command ignored");
-	c->negotiated = true;
-	return 0;
-}
-
-static int add_command_info(struct json_object *list, const char *name)
-{
-	struct json_object *info = json_object_new_object();
-
-	if (!info || add_str(info, "name", name) < 0 ||
-	    json_object_array_add(list, info) < 0) {
-		json_object_put(info);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int builtin_query_commands(struct qmp_conn *c, struct json_object *args __unused,
-				  struct json_object **ret, struct qmp_error *err __unused)
-{
-	struct json_object *list = json_object_new_array();
-	size_t i;
-
-	if (!list)
-		return -ENOMEM;
-	for (i = 0; i < ARRAY_SIZE(builtins); i++)
-		if (add_command_info(list, builtins[i].name) < 0)
-			goto oom;
-	for (i = 0; i < c->srv->ncmds; i++)
-		if (add_command_info(list, c->srv->cmds[i].name) < 0)
-			goto oom;
-	*ret = list;
-	return 0;
-oom:
-	json_object_put(list);
-	return -ENOMEM;
-}
-
-static int builtin_query_version(struct qmp_conn *c, struct json_object *args __unused,
-				 struct json_object **ret, struct qmp_error *err __unused)
-{
-	*ret = version_json(c->srv);
-	return *ret ? 0 : -ENOMEM;
 }
 
 /* --- server -------------------------------------------------------------- */
@@ -884,39 +487,13 @@ static int check_commands(const struct qmp_command *cmds, size_t n)
 	for (i = 0; i < n; i++) {
 		if (!cmds[i].name || !*cmds[i].name || !cmds[i].fn == !cmds[i].async_fn)
 			return -EINVAL;
-		if (find_builtin(cmds[i].name))
+		if (qmp_builtin_find(cmds[i].name))
 			return -EEXIST;
 		for (j = 0; j < i; j++)
 			if (!strcmp(cmds[i].name, cmds[j].name))
 				return -EEXIST;
 	}
 	return 0;
-}
-
-static int build_greeting(struct qmp_server *srv)
-{
-	struct json_object *greeting = json_object_new_object(), *qmp = json_object_new_object();
-	const char *s;
-	size_t len;
-	int ret = -ENOMEM;
-
-	if (!greeting || !qmp || add_obj(qmp, "version", version_json(srv)) < 0 ||
-	    add_obj(qmp, "capabilities", json_object_new_array()) < 0)
-		goto out;
-	ret = add_obj(greeting, "QMP", qmp);
-	qmp = NULL;
-	if (ret < 0)
-		goto out;
-	ret = -ENOMEM;
-	s = json_object_to_json_string_length(greeting, QMP_JSON_FLAGS, &len);
-	if (s && (srv->greeting = strdup(s))) {
-		srv->greeting_len = len;
-		ret = 0;
-	}
-out:
-	json_object_put(qmp);
-	json_object_put(greeting);
-	return ret;
 }
 
 int qmp_server_create(struct event_loop *loop, const char *socket_path,
@@ -967,7 +544,7 @@ int qmp_server_create_ex(struct event_loop *loop, const char *socket_path,
 		memcpy(srv->cmds, cmds, n * sizeof(*cmds));
 		srv->ncmds = n;
 	}
-	ret = build_greeting(srv);
+	ret = qmp_builtin_greeting(srv, &srv->greeting, &srv->greeting_len);
 	if (ret < 0)
 		goto fail;
 	ret = qmp_socket_listen(socket_path, QMP_LISTEN_BACKLOG, &srv->listen_fd, &srv->file);
@@ -1002,12 +579,10 @@ void qmp_server_destroy(struct qmp_server *srv)
 		/* Best effort: deliver what is queued, such as the answer to "quit". */
 		conn_flush(c);
 		if (srv->clients == c)
-			conn_drop(c, "server shutting down");
+			qmp_conn_drop(c, "server shutting down");
 	}
-	while ((req = srv->requests)) {
-		req->conn = NULL;
-		request_unlink(req);
-	}
+	while ((req = srv->requests))
+		qmp_request_detach(req);
 	event_loop_remove(srv->loop, srv->listen_fd);
 	close(srv->listen_fd);
 	qmp_socket_unlink(srv->path, &srv->file);

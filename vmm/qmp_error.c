@@ -5,6 +5,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "vmm/json_util.h"
 #include "vmm/qmp_error.h"
 
 static const char *const class_names[] = {
@@ -53,22 +54,11 @@ int qmp_error_class_from_name(const char *name, enum qmp_error_class *cls)
 struct json_object *qmp_error_to_json(const struct qmp_error *err)
 {
 	struct json_object *obj = json_object_new_object();
-	struct json_object *cls, *desc;
 
-	if (!obj)
+	if (json_add_str(obj, "class", qmp_error_class_name(err->cls)) < 0 ||
+	    json_add_str(obj, "desc", err->desc) < 0) {
+		json_object_put(obj);
 		return NULL;
-	cls = json_object_new_string(qmp_error_class_name(err->cls));
-	if (!cls || json_object_object_add(obj, "class", cls) < 0) {
-		json_object_put(cls);
-		goto fail;
-	}
-	desc = json_object_new_string(err->desc);
-	if (!desc || json_object_object_add(obj, "desc", desc) < 0) {
-		json_object_put(desc);
-		goto fail;
 	}
 	return obj;
-fail:
-	json_object_put(obj);
-	return NULL;
 }
