@@ -131,7 +131,6 @@ Test(qmp_server, success_and_error_replies)
 	cr_assert_eq(get_int(r, "id"), 5);
 	json_object_put(r);
 	r = qt_call(&env, c, "{\"execute\": \"echo\", \"arguments\": {\"x\": [1, \"two\"]}}");
-	cr_assert_str_eq(qt_get_str(r, "return", "x", NULL) ?: "", "");	/* x is an array */
 	cr_assert_eq(json_object_array_length(qt_get(r, "return", "x", NULL)), 2);
 	json_object_put(r);
 	r = qt_call(&env, c, "{\"execute\": \"fail\", \"id\": 6}");
