@@ -7,7 +7,7 @@
 
 #include "vmm/qmp_args.h"
 
-TestSuite(qmp_args, .timeout = 10);
+TestSuite(qmp_args, .timeout = 30);
 
 static struct json_object *args;
 

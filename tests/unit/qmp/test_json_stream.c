@@ -6,7 +6,7 @@
 
 #include "vmm/json_stream.h"
 
-TestSuite(qmp_json_stream, .timeout = 10);
+TestSuite(qmp_json_stream, .timeout = 30);
 
 struct result {
 	enum json_stream_status st;
