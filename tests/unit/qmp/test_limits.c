@@ -257,7 +257,9 @@ Test(qmp_limits, many_clients_interleaved)
 	for (i = 0; i < 16; i++)
 		c[i] = qt_open_negotiated(&env);
 	for (i = 0; i < 16; i++) {
-		snprintf(cmd, sizeof(cmd), "{\"execute\": \"add\", \"arguments\": {\"a\": %d, \"b\": 1}, \"id\": %d}\n", i, i);
+		snprintf(cmd, sizeof(cmd),
+			 "{\"execute\": \"add\", \"arguments\": {\"a\": %d, \"b\": 1}, \"id\": %d}\n",
+			 i, i);
 		qt_send(c[i], cmd);
 	}
 	for (i = 15; i >= 0; i--) {

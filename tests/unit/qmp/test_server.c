@@ -74,7 +74,8 @@ Test(qmp_server, negotiation_mode)
 	json_object_put(r);
 	cr_assert_eq(env.ctx.handled, 0);
 
-	r = qt_call(&env, c, "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}");
+	r = qt_call(&env, c, "{\"execute\": \"qmp_capabilities\","
+			     " \"arguments\": {\"enable\": [\"oob\"]}}");
 	qt_assert_error(r, "GenericError", "Capability 'oob' not available");
 	json_object_put(r);
 	r = qt_call(&env, c, "{\"execute\": \"qmp_capabilities\", \"id\": \"neg\"}");
@@ -388,7 +389,8 @@ Test(qmp_server, events_from_a_handler_precede_its_answer)
 	struct json_object *r;
 	int i;
 
-	qt_send(c, "{\"execute\": \"emit\", \"arguments\": {\"event\": \"TICK\", \"count\": 3}, \"id\": 1}");
+	qt_send(c, "{\"execute\": \"emit\", \"arguments\": {\"event\": \"TICK\", \"count\": 3},"
+		   " \"id\": 1}");
 	for (i = 0; i < 3; i++) {
 		r = qt_recv(&env, c, 2000);
 		cr_assert_str_eq(qt_get_str(r, "event", NULL), "TICK");
