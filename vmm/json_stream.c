@@ -42,6 +42,8 @@ enum json_stream_status json_stream_feed(struct json_stream *js, const char *buf
 	*used = 0;
 	*value = NULL;
 	*errmsg = NULL;
+	if (js->value_bytes > js->max_value)
+		return JSON_STREAM_OVERSIZE;	/* sticky: the stream is beyond repair */
 	if (!len)
 		return JSON_STREAM_MORE;
 	/* Never feed the tokenizer more than one byte past the limit. */

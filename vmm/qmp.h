@@ -17,6 +17,30 @@
  *
  * Everything here runs on the control thread, including every command handler and
  * qmp_request_complete(); other threads hand their work over to it first.
+ *
+ * Example:
+ *
+ *	static const char *const cpu_add_args[] = { "core-id", NULL };
+ *
+ *	static int qmp_cpu_add(void *opaque, struct json_object *args,
+ *			       struct json_object **ret, struct qmp_error *err)
+ *	{
+ *		struct vm *vm = opaque;
+ *		int64_t core;
+ *
+ *		if (qmp_arg_int(args, "core-id", true, &core, err) < 0)
+ *			return -EINVAL;
+ *		if (core < 0 || core >= vm->max_cpus)
+ *			return qmp_error_set(err, QMP_ERROR_GENERIC, "Invalid core-id %" PRId64, core);
+ *		return vm_cpu_add(vm, core);	// -errno becomes a GenericError
+ *	}
+ *
+ *	static const struct qmp_command vm_commands[] = {
+ *		{ .name = "cpu-add", .fn = qmp_cpu_add, .args = cpu_add_args },
+ *		{ .name = "device_del", .async_fn = qmp_device_del, .args = device_del_args },
+ *	};
+ *
+ *	ret = qmp_server_create(loop, path, vm_commands, ARRAY_SIZE(vm_commands), vm, &srv);
  */
 #ifndef VMM_QMP_H
 #define VMM_QMP_H

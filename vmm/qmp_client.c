@@ -95,6 +95,8 @@ static int send_all(struct qmp_client *c, const char *data, size_t len, int64_t 
 		}
 		if (errno == EINTR)
 			continue;
+		if (errno == EPIPE)
+			return set_broken(c, -ECONNRESET);
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return set_broken(c, -errno);
 		ret = wait_fd(c, POLLOUT, deadline);

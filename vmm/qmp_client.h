@@ -30,8 +30,9 @@ struct json_object *qmp_client_greeting(const struct qmp_client *c);
  *   -EREMOTEIO   the server answered an error: *errdesc, when errdesc is not NULL, is
  *                its malloc'ed "desc"; qmp_client_error_class() tells its class,
  *   -ETIMEDOUT   no answer in time (a late answer is recognised by its id and skipped),
- *   -ECONNRESET, -EPROTO, ...: the connection is unusable; later calls fail with
- *                -ENOTCONN.
+ *   -ECONNRESET  the server closed the connection,
+ *   -EPROTO, ... the connection is unusable.
+ * After a connection error, later calls fail with -ENOTCONN.
  */
 int qmp_client_execute(struct qmp_client *c, const char *cmd, struct json_object *args,
 		       int timeout_ms, struct json_object **ret, char **errdesc) __must_check;

@@ -34,7 +34,8 @@ struct qmp_error {
  * later ones are consequences). Returns -EINVAL so that a handler can write
  * `return qmp_error_set(err, QMP_ERROR_GENERIC, "...");`.
  */
-int qmp_error_set(struct qmp_error *err, enum qmp_error_class cls, const char *fmt, ...) __printf(3, 4);
+int qmp_error_set(struct qmp_error *err, enum qmp_error_class cls, const char *fmt, ...)
+	__printf(3, 4);
 /* The wire name of a class ("GenericError", ...). */
 const char *qmp_error_class_name(enum qmp_error_class cls);
 /* Maps a wire name back; unknown names map to QMP_ERROR_GENERIC and return -ENOENT. */

@@ -22,7 +22,8 @@ struct qmp_socket_file {
  * answers on it, -EEXIST when the path is something else than a socket,
  * -ENAMETOOLONG when it does not fit a sockaddr_un.
  */
-int qmp_socket_listen(const char *path, int backlog, int *fd, struct qmp_socket_file *file) __must_check;
+int qmp_socket_listen(const char *path, int backlog, int *fd,
+		      struct qmp_socket_file *file) __must_check;
 /* Removes the socket file if it is still the one qmp_socket_listen() created. */
 void qmp_socket_unlink(const char *path, const struct qmp_socket_file *file);
 /* Connects to `path`; the descriptor is non-blocking and close-on-exec. Waits up to
