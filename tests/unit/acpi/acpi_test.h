@@ -4,6 +4,7 @@
 #define TESTS_UNIT_ACPI_ACPI_TEST_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "acpi/acpi.h"
@@ -30,8 +31,9 @@ int acpi_test_run(const char *dir, const char *const argv[], char **output);
  * declarations in the .dsl. Returns the .dsl text (free it).
  */
 char *iasl_disassemble(const char *dir, const char *name, const void *table, size_t len);
-/* 0 if the table disassembles cleanly, else 1 (the check iasl_disassemble() asserts). */
-int iasl_disassemble_problems(const char *dir, const char *name, const void *table, size_t len);
+/* 0 if the table disassembles cleanly, else 1 (the check iasl_disassemble() asserts); logs why unless quiet. */
+int iasl_disassemble_problems(const char *dir, const char *name, const void *table, size_t len,
+			      bool quiet);
 
 /*
  * Compiles dir/<src> with `iasl <opts> -p <out>`; asserts 0 errors and 0
