@@ -9,8 +9,12 @@
 
 static int check_cpus(const struct acpi_machine *m)
 {
-	if (m->nr_cpus == 0 || m->nr_cpus > LAYOUT_MAX_VCPUS || !m->cpus) {
+	if (m->nr_cpus == 0 || m->nr_cpus > LAYOUT_MAX_VCPUS) {
 		log_err("ACPI: %u possible vCPUs, expected 1..%u", m->nr_cpus, LAYOUT_MAX_VCPUS);
+		return -EINVAL;
+	}
+	if (!m->cpus) {
+		log_err("ACPI: no vCPU list");
 		return -EINVAL;
 	}
 	if (!m->cpus[0].cold_booted) {
