@@ -33,4 +33,13 @@ int vgic_init(struct vgic *g) __must_check;
 int vgic_set_spi(int vm_fd, unsigned intid, bool level) __must_check;
 void vgic_destroy(struct vgic *g);
 
+struct gic_dist_state;
+struct gic_cpu_state;
+/* Reads the whole GIC state; cpus[] has nr_vcpus entries (every possible vCPU),
+ * mpidrs[] their MPIDRs. Every vCPU must be stopped. */
+int vgic_save(struct vgic *g, const uint64_t *mpidrs, struct gic_dist_state *dist,
+	      struct gic_cpu_state *cpus) __must_check;
+/* Writes it back into a freshly initialised vGIC of the same shape. */
+int vgic_restore(struct vgic *g, const struct gic_dist_state *dist, const struct gic_cpu_state *cpus) __must_check;
+
 #endif

@@ -72,6 +72,11 @@ void vcpu_resume(struct vcpu *v);
 /* PSCI CPU_ON from the guest for this target (any thread): returns a PSCI code. */
 int64_t vcpu_psci_cpu_on(struct vcpu *target, uint64_t entry, uint64_t ctx);
 
+struct vcpu_state;
+/* Register state (the vCPU must be paused or parked). */
+int vcpu_save_state(struct vcpu *v, struct vcpu_state *s) __must_check;
+int vcpu_load_state(struct vcpu *v, const struct vcpu_state *s) __must_check;
+
 /* Installs the (empty) kick signal handler; call once per process. */
 int vcpu_signal_setup(void) __must_check;
 

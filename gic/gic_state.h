@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vGICv3 state as saved in a snapshot: the distributor, and for every
+ * *possible* vCPU (parked ones too) its redistributor, its CPU interface system
+ * registers and the VMM's "accessible" flag. Plain data, no KVM types.
+ * Sized for LAYOUT_NR_IRQS interrupts (32 private + SPIs).
+ */
+#ifndef GIC_GIC_STATE_H
+#define GIC_GIC_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/layout.h"
+
+#define GIC_STATE_IRQ_WORDS (LAYOUT_NR_IRQS / 32)  /* one bit per interrupt */
+#define GIC_STATE_PRIO_WORDS (LAYOUT_NR_IRQS / 4)  /* one byte per interrupt */
+#define GIC_STATE_CFG_WORDS (LAYOUT_NR_IRQS / 16)  /* two bits per interrupt */
+#define GIC_STATE_NR_SPIS (LAYOUT_NR_IRQS - 32)
+
+struct gic_dist_state {
+	uint32_t ctlr;
+	uint32_t nr_irqs;
+	/* Word 0 (SGIs/PPIs) is banked in the redistributors and stays 0 here. */
+	uint32_t group[GIC_STATE_IRQ_WORDS];
+	uint32_t grpmod[GIC_STATE_IRQ_WORDS];
+	uint32_t enable[GIC_STATE_IRQ_WORDS];
+	uint32_t pending[GIC_STATE_IRQ_WORDS];
+	uint32_t active[GIC_STATE_IRQ_WORDS];
+	uint32_t level[GIC_STATE_IRQ_WORDS];   /* line levels of level-triggered SPIs */
+	uint32_t priority[GIC_STATE_PRIO_WORDS];
+	uint32_t config[GIC_STATE_CFG_WORDS];
+	uint64_t irouter[GIC_STATE_NR_SPIS];
+};
+
+#define GIC_ICC_AP_REGS 4
+
+struct gic_cpu_state {
+	uint64_t mpidr;       /* which redistributor: must match on restore */
+	bool accessible;      /* the vCPU is enabled: its CPU interface is usable */
+	/* Redistributor SGI/PPI frame. */
+	uint32_t group0, grpmod0, enable0, pending0, active0;
+	uint32_t priority0[8];
+	uint32_t config0, config1;
+	/* CPU interface (ICC_*_EL1). */
+	uint64_t icc_sre, icc_ctlr, icc_pmr, icc_bpr0, icc_bpr1, icc_igrpen0, icc_igrpen1;
+	uint64_t icc_ap0r[GIC_ICC_AP_REGS];
+	uint64_t icc_ap1r[GIC_ICC_AP_REGS];
+};
+
+#endif
