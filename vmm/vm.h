@@ -98,6 +98,10 @@ struct vm {
 /* Builds the whole machine from cfg, loads the kernel, leaves it ready to start. */
 int vm_create(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx,
 	      struct vm **out, char *errbuf, size_t errlen) __must_check;
+/* Same; with mem_fd >= 0 the machine is built for a restore: RAM maps mem_fd
+ * (MAP_PRIVATE) and no payload is loaded. */
+int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx, int mem_fd,
+		 struct vm **out, char *errbuf, size_t errlen) __must_check;
 /* Starts the threads of the enabled vCPUs. */
 int vm_start(struct vm *vm) __must_check;
 /* Stops every vCPU thread (the VM can be destroyed afterwards). */

@@ -89,7 +89,12 @@ static int create_vm_fd(struct vm *vm, char *errbuf, size_t errlen)
 	return 0;
 }
 
-static int setup_ram(struct vm *vm, char *errbuf, size_t errlen)
+/*
+ * Guest RAM: anonymous memory, or (restore) a private mapping of a snapshot's
+ * memory file, so pages are read lazily on first touch and guest writes never
+ * reach the file.
+ */
+static int setup_ram(struct vm *vm, int mem_fd, char *errbuf, size_t errlen)
 {
 	struct kvm_userspace_memory_region region;
 	size_t map_len = vm->ram_size + SZ_2M;
@@ -109,7 +114,18 @@ static int setup_ram(struct vm *vm, char *errbuf, size_t errlen)
 		munmap(base, (size_t)(vm->ram - base));
 	if (vm->ram + vm->ram_size < base + map_len)
 		munmap(vm->ram + vm->ram_size, (size_t)(base + map_len - (vm->ram + vm->ram_size)));
-	madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+	if (mem_fd >= 0) {
+		void *m = mmap(vm->ram, vm->ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE,
+			       mem_fd, 0);
+
+		if (m == MAP_FAILED) {
+			ret = -errno;
+			ERR("cannot map the snapshot's memory: %s", strerror(-ret));
+			return ret;
+		}
+	} else {
+		madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
+	}
 	madvise(vm->ram, vm->ram_size, MADV_DONTDUMP);
 
 	region = (struct kvm_userspace_memory_region){
@@ -473,6 +489,12 @@ static int set_boot_regs(struct vm *vm, char *errbuf, size_t errlen)
 int vm_create(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx,
 	      struct vm **out, char *errbuf, size_t errlen)
 {
+	return vm_create_ex(cfg, hooks, hooks_ctx, -1, out, errbuf, errlen);
+}
+
+int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx, int mem_fd,
+		 struct vm **out, char *errbuf, size_t errlen)
+{
 	struct vm *vm;
 	int ret, max;
 
@@ -511,7 +533,7 @@ int vm_create(const struct vm_config *cfg, const struct vm_hooks *hooks, void *h
 	ret = create_vm_fd(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
-	ret = setup_ram(vm, errbuf, errlen);
+	ret = setup_ram(vm, mem_fd, errbuf, errlen);
 	if (ret < 0)
 		goto err;
 	ret = choose_vcpu_features(vm, errbuf, errlen);
@@ -530,6 +552,11 @@ int vm_create(const struct vm_config *cfg, const struct vm_hooks *hooks, void *h
 	ret = vm_hotplug_setup(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
+	if (mem_fd >= 0) {
+		/* Restore: RAM already holds the guest; the caller loads the state. */
+		*out = vm;
+		return 0;
+	}
 	ret = load_payload(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
