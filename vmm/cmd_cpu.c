@@ -12,11 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vmm/cmd.h"
 #include "vmm/qmp_client.h"
 
 #define CMD_TIMEOUT_MS 10000
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static const char cpu_usage[] = "usage: vmm cpu list --api PATH\n"
 				"       vmm cpu add N [--id ID] --api PATH\n"
@@ -190,14 +199,25 @@ int cmd_cpu(int argc, char **argv)
 		json_object_object_add(a, "driver", json_object_new_string("host-arm-cpu"));
 		json_object_object_add(a, "id", json_object_new_string(id));
 		json_object_object_add(a, "core-id", json_object_new_int64(idx));
-		rc = execute(c, "device_add", a, NULL);
+		struct json_object *r = NULL, *lat;
+
+		rc = execute(c, "device_add", a, &r);
 		json_object_put(a);
-		if (rc == 0)
-			printf("vCPU %u plugged as '%s'\n", idx, id);
+		if (rc == 0) {
+			if (json_object_object_get_ex(r, "x-plug-latency-ns", &lat))
+				printf("vCPU %u plugged as '%s' (%.3f ms to the guest notification)\n", idx, id,
+				       (double)json_object_get_int64(lat) / 1e6);
+			else
+				printf("vCPU %u plugged as '%s'\n", idx, id);
+		}
+		json_object_put(r);
 	} else if (!strcmp(sub, "del")) {
 		struct json_object *a, *ev = NULL;
 
+		uint64_t t0 = 0;
+
 		rc = find_id(c, idx, buf, sizeof(buf));
+		t0 = now_ns();
 		if (rc == 0) {
 			a = json_object_new_object();
 			json_object_object_add(a, "id", json_object_new_string(buf));
@@ -225,8 +245,11 @@ int cmd_cpu(int argc, char **argv)
 			else if (rc < 0)
 				fprintf(stderr, "vmm: error: waiting for DEVICE_DELETED: %s\n", strerror(-rc));
 		}
-		if (rc == 0)
-			printf(wait ? "vCPU %u unplugged\n" : "vCPU %u unplug requested\n", idx);
+		if (rc == 0 && wait)
+			printf("vCPU %u unplugged (%.1f ms from the request to DEVICE_DELETED)\n", idx,
+			       (double)(now_ns() - t0) / 1e6);
+		else if (rc == 0)
+			printf("vCPU %u unplug requested\n", idx);
 	} else {
 		fprintf(stderr, "%s", cpu_usage);
 		rc = -EINVAL;

@@ -239,6 +239,7 @@ static int topo_id(struct json_object *args, const char *key, int *out, struct q
 static int cmd_device_add(void *opaque, struct json_object *args, struct json_object **ret,
 			  struct qmp_error *err)
 {
+	/* Starts the clock for the plug latency as soon as the request is here. */
 	struct runner *r = opaque;
 	struct vm *vm = live_vm(r, err);
 	struct cpu_props props = { .pmu = -1, .sve = -1, .socket_id = -1, .cluster_id = -1, .thread_id = -1 };
@@ -270,6 +271,9 @@ static int cmd_device_add(void *opaque, struct json_object *args, struct json_ob
 		return qmp_error_set(err, QMP_ERROR_GENERIC, "%s", msg);
 	if (r->paused)
 		vcpu_pause(&vm->vcpus[core]);
+	/* vmm extension: time from the request to the GED interrupt. */
+	*ret = json_object_new_object();
+	json_object_object_add(*ret, "x-plug-latency-ns", json_object_new_int64((int64_t)vm->last_plug_ns));
 	return 0;
 }
 
