@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -150,18 +151,55 @@ static void emit_end(struct runner *r)
 	runner_emit(r, r->exit == VM_EXIT_RESET ? "RESET" : "SHUTDOWN", d);
 }
 
+/* vCPUs plugged at run time stay plugged across a guest reset, as on real hardware. */
+struct plugged {
+	unsigned nr;
+	struct {
+		unsigned idx;
+		char id[32];
+	} *cpus;
+};
+
+static void remember_plugged(struct vm *vm, struct plugged *p)
+{
+	unsigned i;
+
+	free(p->cpus);
+	p->nr = 0;
+	p->cpus = calloc(vm->max_vcpus, sizeof(*p->cpus));
+	if (!p->cpus)
+		return;
+	for (i = 0; i < vm->max_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		pthread_mutex_lock(&v->lock);
+		if (v->admin == VCPU_ENABLED && !v->cold_booted && !v->eject_pending) {
+			p->cpus[p->nr].idx = i;
+			snprintf(p->cpus[p->nr].id, sizeof(p->cpus[p->nr].id), "%s", v->dev_id);
+			p->nr++;
+		}
+		pthread_mutex_unlock(&v->lock);
+	}
+}
+
 /* Boots the VM; a guest reset rebuilds it and boots again. */
 static int run_vms(struct runner *r, const struct vm_config *cfg)
 {
+	struct plugged plugged = { 0 };
 	char err[512] = "";
+	unsigned i;
 	int ret;
 
 	for (;;) {
 		ret = vm_create(cfg, &runner_hooks, r, &r->vm, err, sizeof(err));
 		if (ret < 0) {
 			fprintf(stderr, "vmm: error: %s\n", err[0] ? err : strerror(-ret));
+			free(plugged.cpus);
 			return ret;
 		}
+		for (i = 0; i < plugged.nr; i++)
+			if (vm_cpu_set_plugged(r->vm, plugged.cpus[i].idx, plugged.cpus[i].id) < 0)
+				log_warn("vCPU %u could not stay plugged across the reset", plugged.cpus[i].idx);
 		ret = event_loop_add(r->loop, r->vm->event_fd, EPOLLIN, on_vm_event, r);
 		if (ret == 0)
 			ret = vm_start(r->vm);
@@ -183,12 +221,14 @@ static int run_vms(struct runner *r, const struct vm_config *cfg)
 out_destroy:
 		console_set_sink(&r->console, NULL, NULL);
 		event_loop_remove(r->loop, r->vm->event_fd);
+		if (ret == 0 && r->exit == VM_EXIT_RESET)
+			remember_plugged(r->vm, &plugged);
 		vm_destroy(r->vm);
 		r->vm = NULL;
-		if (ret < 0)
-			return ret;
-		if (r->exit != VM_EXIT_RESET)
-			return r->exit == VM_EXIT_ERROR ? -EIO : 0;
+		if (ret < 0 || r->exit != VM_EXIT_RESET) {
+			free(plugged.cpus);
+			return ret < 0 ? ret : r->exit == VM_EXIT_ERROR ? -EIO : 0;
+		}
 		log_info("resetting the VM");
 		r->exit = VM_EXIT_NONE;
 	}

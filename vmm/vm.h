@@ -119,6 +119,9 @@ enum vm_exit vm_process_events(struct vm *vm);
 int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_props *props, char *errbuf,
 		size_t errlen) __must_check;
 int vm_cpu_unplug(struct vm *vm, const char *id, char *errbuf, size_t errlen) __must_check;
+/* Before vm_start: vCPU idx is plugged from the start (kept across a guest reset),
+ * without a hot-plug event. */
+int vm_cpu_set_plugged(struct vm *vm, unsigned idx, const char *id) __must_check;
 /* The guest ejected vCPU idx (a vCPU thread): accept it if the vCPU is off. */
 int vm_cpu_eject(struct vm *vm, unsigned idx);
 /* Queues a guest _OST report (any thread). */

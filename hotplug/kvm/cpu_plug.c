@@ -292,6 +292,25 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 	return 0;
 }
 
+int vm_cpu_set_plugged(struct vm *vm, unsigned idx, const char *id)
+{
+	struct vcpu *v;
+
+	if (!vm->hotplug_ready || idx >= vm->max_vcpus || !id || !*id)
+		return -EINVAL;
+	v = &vm->vcpus[idx];
+	if (v->admin == VCPU_ENABLED || v->state != VCPU_THREAD_NONE || find_by_dev_id(vm, id))
+		return -EEXIST;
+	pthread_mutex_lock(&v->lock);
+	v->admin = VCPU_ENABLED;
+	v->power = VCPU_POWER_OFF;
+	snprintf(v->dev_id, sizeof(v->dev_id), "%s", id);
+	pthread_mutex_unlock(&v->lock);
+	vm->gic.accessible[idx] = true;
+	cpuhp_set_enabled(&vm->cpuhp, idx, true);
+	return 0;
+}
+
 int vm_cpu_unplug(struct vm *vm, const char *id, char *errbuf, size_t errlen)
 {
 	struct vcpu *v;
