@@ -48,4 +48,8 @@ struct gic_cpu_state {
 	uint64_t icc_ap1r[GIC_ICC_AP_REGS];
 };
 
+struct vmstate_desc;
+extern const struct vmstate_desc gic_dist_vmstate;
+extern const struct vmstate_desc gic_cpu_vmstate;
+
 #endif

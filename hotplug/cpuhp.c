@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hotplug/cpuhp.h"
+#include "migration/vmstate.h"
 #include "vmm/log.h"
 
 #define OFF_SELECTOR 0x0
@@ -259,3 +260,53 @@ void cpuhp_cancel_unplug(struct cpuhp *h, unsigned idx)
 	h->cpus[idx].eject_allowed = false;
 	pthread_mutex_unlock(&h->lock);
 }
+
+void cpuhp_save(struct cpuhp *h, struct cpuhp_saved *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&h->lock);
+	out->selector = h->selector;
+	out->command = h->command;
+	out->nr_cpus = h->nr;
+	memcpy(out->cpus, h->cpus, h->nr * sizeof(h->cpus[0]));
+	pthread_mutex_unlock(&h->lock);
+}
+
+int cpuhp_load(struct cpuhp *h, const struct cpuhp_saved *in)
+{
+	if (in->nr_cpus != h->nr)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	h->selector = in->selector;
+	h->command = in->command;
+	memcpy(h->cpus, in->cpus, h->nr * sizeof(h->cpus[0]));
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+static const struct vmstate_field cpuhp_cpu_fields[] = {
+	VMS_BOOL(struct cpuhp_cpu_state, enabled),
+	VMS_BOOL(struct cpuhp_cpu_state, inserting),
+	VMS_BOOL(struct cpuhp_cpu_state, removing),
+	VMS_BOOL(struct cpuhp_cpu_state, eject_allowed),
+	VMS_U32(struct cpuhp_cpu_state, ost_event),
+	VMS_U32(struct cpuhp_cpu_state, ost_status),
+	VMS_END,
+};
+
+static const struct vmstate_desc cpuhp_cpu_vmstate = {
+	.name = "cpu-hotplug-cpu", .version = 1, .min_version = 1,
+	.size = sizeof(struct cpuhp_cpu_state), .fields = cpuhp_cpu_fields,
+};
+
+static const struct vmstate_field cpuhp_fields[] = {
+	VMS_U32(struct cpuhp_saved, selector),
+	VMS_U8(struct cpuhp_saved, command),
+	VMS_STRUCT_VARRAY(struct cpuhp_saved, cpus, nr_cpus, cpuhp_cpu_vmstate, struct cpuhp_cpu_state),
+	VMS_END,
+};
+
+const struct vmstate_desc cpuhp_vmstate = {
+	.name = "cpu-hotplug", .version = 1, .min_version = 1,
+	.size = sizeof(struct cpuhp_saved), .fields = cpuhp_fields,
+};

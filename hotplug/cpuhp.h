@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "vmm/compiler.h"
+#include "vmm/layout.h"
 
 #define CPUHP_REG_LEN 12
 
@@ -38,6 +39,14 @@ struct cpuhp_cpu_state {
 	bool eject_allowed;   /* a device_del is in progress: the guest may eject */
 	uint32_t ost_event;
 	uint32_t ost_status;
+};
+
+/* The whole block as saved in a snapshot (descriptor cpuhp_vmstate). */
+struct cpuhp_saved {
+	uint32_t selector;
+	uint8_t command;
+	uint32_t nr_cpus;
+	struct cpuhp_cpu_state cpus[LAYOUT_MAX_VCPUS];
 };
 
 struct cpuhp_ops {
@@ -74,5 +83,11 @@ int cpuhp_plug(struct cpuhp *h, unsigned idx) __must_check;
 int cpuhp_request_unplug(struct cpuhp *h, unsigned idx) __must_check;
 /* Withdraws a pending unplug request (e.g. the VM is being reset). */
 void cpuhp_cancel_unplug(struct cpuhp *h, unsigned idx);
+
+void cpuhp_save(struct cpuhp *h, struct cpuhp_saved *out);
+/* -EINVAL when the saved block has a different number of possible vCPUs. */
+int cpuhp_load(struct cpuhp *h, const struct cpuhp_saved *in) __must_check;
+struct vmstate_desc;
+extern const struct vmstate_desc cpuhp_vmstate;
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hotplug/ged.h"
+#include "migration/vmstate.h"
 #include "vmm/log.h"
 
 int ged_init(struct ged *g, int (*pulse)(void *ctx), void *ctx)
@@ -48,3 +49,27 @@ void ged_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool i
 	for (int i = 0; i < 4; i++)
 		data[i] = (uint8_t)(sel >> (8 * i));
 }
+
+void ged_save(struct ged *g, struct ged_state *out)
+{
+	pthread_mutex_lock(&g->lock);
+	*out = g->s;
+	pthread_mutex_unlock(&g->lock);
+}
+
+void ged_load(struct ged *g, const struct ged_state *in)
+{
+	pthread_mutex_lock(&g->lock);
+	g->s = *in;
+	pthread_mutex_unlock(&g->lock);
+}
+
+static const struct vmstate_field ged_fields[] = {
+	VMS_U32(struct ged_state, sel),
+	VMS_END,
+};
+
+const struct vmstate_desc ged_vmstate = {
+	.name = "acpi-ged", .version = 1, .min_version = 1,
+	.size = sizeof(struct ged_state), .fields = ged_fields,
+};

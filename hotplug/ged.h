@@ -37,4 +37,9 @@ int ged_raise(struct ged *g, uint32_t events) __must_check;
 /* MMIO handler for the 4-byte selector; opaque is the ged. */
 void ged_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);
 
+void ged_save(struct ged *g, struct ged_state *out);
+void ged_load(struct ged *g, const struct ged_state *in);
+struct vmstate_desc;
+extern const struct vmstate_desc ged_vmstate;
+
 #endif

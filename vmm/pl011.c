@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "vmm/log.h"
+#include "migration/vmstate.h"
 #include "vmm/pl011.h"
 
 /* Register offsets. */
@@ -248,4 +249,54 @@ size_t pl011_rx_room(struct pl011 *u)
 	room = fifo_capacity_locked(u) - u->s.rx_count;
 	pthread_mutex_unlock(&u->lock);
 	return room;
+}
+
+static const struct vmstate_field pl011_fields[] = {
+	VMS_U32(struct pl011_state, rsr),
+	VMS_U32(struct pl011_state, lcr_h),
+	VMS_U32(struct pl011_state, cr),
+	VMS_U32(struct pl011_state, ifls),
+	VMS_U32(struct pl011_state, imsc),
+	VMS_U32(struct pl011_state, ris),
+	VMS_U32(struct pl011_state, ilpr),
+	VMS_U32(struct pl011_state, ibrd),
+	VMS_U32(struct pl011_state, fbrd),
+	VMS_U32(struct pl011_state, dmacr),
+	VMS_U32(struct pl011_state, rx_count),
+	VMS_U32(struct pl011_state, rx_head),
+	VMS_BUFFER(struct pl011_state, rx_fifo),
+	VMS_END,
+};
+
+static int pl011_post_load(void *opaque, uint32_t version, struct mig_err *err)
+{
+	const struct pl011_state *s = opaque;
+
+	(void)version;
+	if (s->rx_count > PL011_FIFO_DEPTH || s->rx_head >= PL011_FIFO_DEPTH) {
+		mig_err_set(err, "UART receive FIFO out of range (count %u, head %u)", s->rx_count, s->rx_head);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct vmstate_desc pl011_vmstate = {
+	.name = "pl011", .version = 1, .min_version = 1,
+	.size = sizeof(struct pl011_state), .fields = pl011_fields, .post_load = pl011_post_load,
+};
+
+void pl011_save(struct pl011 *u, struct pl011_state *out)
+{
+	pthread_mutex_lock(&u->lock);
+	*out = u->s;
+	pthread_mutex_unlock(&u->lock);
+}
+
+void pl011_load(struct pl011 *u, const struct pl011_state *in)
+{
+	pthread_mutex_lock(&u->lock);
+	u->s = *in;
+	u->irq_level = !((u->s.ris & u->s.imsc) != 0); /* force the line to be driven */
+	update_irq_locked(u);
+	pthread_mutex_unlock(&u->lock);
 }

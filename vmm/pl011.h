@@ -46,5 +46,10 @@ void pl011_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool
 /* Queues input bytes; returns how many fit (the rest must be offered again later). */
 size_t pl011_receive(struct pl011 *u, const uint8_t *buf, size_t len);
 size_t pl011_rx_room(struct pl011 *u);
+/* Snapshot state (descriptor pl011_vmstate). load re-drives the interrupt line. */
+void pl011_save(struct pl011 *u, struct pl011_state *out);
+void pl011_load(struct pl011 *u, const struct pl011_state *in);
+struct vmstate_desc;
+extern const struct vmstate_desc pl011_vmstate;
 
 #endif

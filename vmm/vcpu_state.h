@@ -20,8 +20,12 @@ struct vcpu_state {
 	uint32_t id;
 	uint32_t mp_state;
 	uint32_t power_on;
+	uint8_t dev_id[32];   /* QMP device id of a plugged vCPU, NUL-terminated */
 	uint32_t nr_regs;
 	struct vcpu_reg regs[VCPU_STATE_MAX_REGS];
 };
+
+struct vmstate_desc;
+extern const struct vmstate_desc vcpu_vmstate;
 
 #endif

@@ -7,6 +7,7 @@
  */
 #define LOG_PREFIX "vcpu-state"
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,7 @@ int vcpu_save_state(struct vcpu *v, struct vcpu_state *s)
 	}
 	s->mp_state = mp.mp_state;
 	s->power_on = v->power == VCPU_POWER_ON;
+	snprintf((char *)s->dev_id, sizeof(s->dev_id), "%s", v->dev_id);
 	ret = reg_list(v, &list);
 	if (ret < 0) {
 		log_err("vCPU %u: KVM_GET_REG_LIST: %s", v->id, strerror(-ret));

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Snapshot and restore of a whole VM: DIR/state (the versioned sections, see
+ * migration/stream.h) and DIR/memory (guest RAM, raw, sparse: untouched and zero
+ * chunks are holes).
+ *
+ * Save (all vCPUs paused): sections in load order — machine, topology, vGIC
+ * distributor, CPU hot-plug block, GED, every enabled vCPU's registers, every
+ * possible vCPU's GIC state, UART. Files are written under temporary names and
+ * fsynced; the old `state` is removed before the new files are renamed into place,
+ * so a crash leaves either no state file or a complete, consistent pair.
+ *
+ * Restore: read and validate the whole stream first (nothing is built from a bad
+ * file), check the memory file, build the machine with the same topology (every
+ * possible vCPU created, the disabled ones parked, the vGIC initialised with the
+ * same layout), map the memory privately (pages are read on first touch), then
+ * load: plugged vCPUs, vCPU registers, vGIC, hot-plug block, GED, UART.
+ */
+#define LOG_PREFIX "snapshot"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gic/gic_state.h"
+#include "migration/registry.h"
+#include "migration/snapshot.h"
+#include "migration/topology.h"
+#include "vmm/config_state.h"
+#include "vmm/log.h"
+#include "vmm/vcpu_state.h"
+#include "vmm/vm.h"
+
+#define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
+#define MEM_CHUNK SZ_64K
+
+/* Everything a snapshot holds, as plain structs (large: heap only). */
+struct vm_saved {
+	struct vm_config_state config;
+	struct topology_state topology;
+	struct gic_dist_state dist;
+	struct cpuhp_saved cpuhp;
+	struct ged_state ged;
+	struct pl011_state uart;
+	struct gic_cpu_state gic_cpus[LAYOUT_MAX_VCPUS];
+	struct vcpu_state *vcpus[LAYOUT_MAX_VCPUS]; /* enabled vCPUs only */
+};
+
+static void saved_free(struct vm_saved *s)
+{
+	unsigned i;
+
+	if (!s)
+		return;
+	for (i = 0; i < LAYOUT_MAX_VCPUS; i++)
+		free(s->vcpus[i]);
+	free(s);
+}
+
+/* Registers every section of s; vcpus[] entries present decide the vCPU sections. */
+static int register_sections(struct mig_registry *reg, struct vm_saved *s, unsigned max_vcpus,
+			     struct mig_err *err)
+{
+	unsigned i;
+	int ret;
+
+	ret = mig_registry_add(reg, &config_vmstate, 0, &s->config, MIG_PRI_TOPOLOGY - 1, 0, err);
+	if (!ret)
+		ret = mig_registry_add(reg, &topology_vmstate, 0, &s->topology, MIG_PRI_TOPOLOGY, 0, err);
+	if (!ret)
+		ret = mig_registry_add(reg, &gic_dist_vmstate, 0, &s->dist, MIG_PRI_VM, 0, err);
+	if (!ret)
+		ret = mig_registry_add(reg, &cpuhp_vmstate, 0, &s->cpuhp, MIG_PRI_CPUHP, 0, err);
+	if (!ret)
+		ret = mig_registry_add(reg, &ged_vmstate, 0, &s->ged, MIG_PRI_GED, 0, err);
+	for (i = 0; !ret && i < max_vcpus; i++)
+		if (s->vcpus[i])
+			ret = mig_registry_add(reg, &vcpu_vmstate, i, s->vcpus[i], MIG_PRI_VCPU, 0, err);
+	for (i = 0; !ret && i < max_vcpus; i++)
+		ret = mig_registry_add(reg, &gic_cpu_vmstate, i, &s->gic_cpus[i], MIG_PRI_GIC_CPU, 0, err);
+	if (!ret)
+		ret = mig_registry_add(reg, &pl011_vmstate, 0, &s->uart, MIG_PRI_DEVICE, 0, err);
+	return ret;
+}
+
+/* Collects the state of a paused VM. */
+static int collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	uint64_t mpidrs[LAYOUT_MAX_VCPUS];
+	unsigned i;
+	int ret;
+
+	ret = config_state_from(&vm->cfg, &s->config);
+	if (ret < 0) {
+		ERR("the kernel path, initrd path or command line is too long to save");
+		return ret;
+	}
+	s->topology.max_vcpus = s->topology.nr_vcpus = vm->max_vcpus;
+	for (i = 0; i < vm->max_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		bool enabled = v->admin == VCPU_ENABLED;
+
+		mpidrs[i] = v->mpidr;
+		s->topology.vcpus[i] = (struct topology_vcpu){
+			.id = i, .numa_node = TOPOLOGY_NUMA_NONE, .mpidr = v->mpidr, .enabled = enabled,
+			.accessible = vm->gic.accessible[i], .powered_on = enabled && v->power == VCPU_POWER_ON,
+			.cold_booted = v->cold_booted,
+		};
+		if (!enabled)
+			continue;
+		s->vcpus[i] = calloc(1, sizeof(*s->vcpus[i]));
+		if (!s->vcpus[i])
+			return -ENOMEM;
+		ret = vcpu_save_state(v, s->vcpus[i]);
+		if (ret < 0) {
+			ERR("cannot read the registers of vCPU %u: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = vgic_save(&vm->gic, mpidrs, &s->dist, s->gic_cpus);
+	if (ret < 0) {
+		ERR("cannot read the GIC state: %s", strerror(-ret));
+		return ret;
+	}
+	if (vm->cpuhp_ready)
+		cpuhp_save(&vm->cpuhp, &s->cpuhp);
+	else
+		s->cpuhp.nr_cpus = 0;
+	if (vm->ged_ready)
+		ged_save(&vm->ged, &s->ged);
+	pl011_save(&vm->uart, &s->uart);
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static bool chunk_is_zero(const uint8_t *p, size_t len)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+/* Guest RAM to fd: only chunks that were ever touched and are not all zero. */
+static int write_memory(struct vm *vm, int fd, uint64_t *written)
+{
+	unsigned char resident[MEM_CHUNK / SZ_4K];
+	uint64_t off;
+	int ret;
+
+	*written = 0;
+	for (off = 0; off < vm->ram_size; off += MEM_CHUNK) {
+		const uint8_t *p = vm->ram + off;
+		size_t len = (size_t)MIN(MEM_CHUNK, vm->ram_size - off), k;
+		bool any = true;
+
+		if (mincore((void *)p, len, resident) == 0) {
+			any = false;
+			for (k = 0; k < (len + SZ_4K - 1) / SZ_4K; k++)
+				any |= resident[k] & 1;
+		}
+		if (!any || chunk_is_zero(p, len))
+			continue;
+		ret = write_all(fd, p, len, (off_t)off);
+		if (ret < 0)
+			return ret;
+		*written += len;
+	}
+	if (ftruncate(fd, (off_t)vm->ram_size) < 0)
+		return -errno;
+	return 0;
+}
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write_all(fd, buf, len, 0);
+	if (ret == 0 && fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int vm_snapshot_save(struct vm *vm, const char *dir, struct snapshot_stats *stats, char *errbuf, size_t errlen)
+{
+	char state_tmp[4096], mem_tmp[4096], state_path[4096], mem_path[4096];
+	struct mig_registry reg;
+	struct mig_writer w;
+	struct mig_err merr = { "" };
+	struct vm_saved *s;
+	int ret, fd = -1;
+
+	if (snprintf(state_path, sizeof(state_path), "%s/state", dir) >= (int)sizeof(state_path)) {
+		ERR("snapshot directory path too long");
+		return -ENAMETOOLONG;
+	}
+	snprintf(mem_path, sizeof(mem_path), "%s/memory", dir);
+	snprintf(state_tmp, sizeof(state_tmp), "%s/.state.tmp", dir);
+	snprintf(mem_tmp, sizeof(mem_tmp), "%s/.memory.tmp", dir);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		ret = -errno;
+		ERR("cannot create %s: %s", dir, strerror(-ret));
+		return ret;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	mig_registry_init(&reg);
+	ret = mig_writer_init(&w, MIG_ARCH_AARCH64, 0);
+	if (ret < 0) {
+		free(s);
+		return ret;
+	}
+	ret = collect(vm, s, errbuf, errlen);
+	if (ret < 0)
+		goto out;
+	ret = register_sections(&reg, s, vm->max_vcpus, &merr);
+	if (!ret)
+		ret = mig_registry_save(&reg, &w, &merr);
+	if (!ret)
+		ret = mig_writer_finish(&w, &merr);
+	if (ret < 0) {
+		ERR("cannot encode the state: %s", merr.msg);
+		goto out;
+	}
+	fd = open(mem_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		ERR("cannot create %s: %s", mem_tmp, strerror(-ret));
+		goto out;
+	}
+	ret = write_memory(vm, fd, stats ? &stats->memory_written : &(uint64_t){ 0 });
+	if (ret == 0 && fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	if (ret < 0) {
+		ERR("cannot write the guest memory to %s: %s", mem_tmp, strerror(-ret));
+		goto out_unlink;
+	}
+	ret = write_file(state_tmp, w.buf, w.len);
+	if (ret < 0) {
+		ERR("cannot write %s: %s", state_tmp, strerror(-ret));
+		goto out_unlink;
+	}
+	/* No moment where an old state file sits beside a new memory file. */
+	if ((unlink(state_path) < 0 && errno != ENOENT) || fsync_dir(dir) < 0 || rename(mem_tmp, mem_path) < 0 ||
+	    rename(state_tmp, state_path) < 0 || fsync_dir(dir) < 0) {
+		ret = -errno;
+		ERR("cannot move the snapshot files into place in %s: %s", dir, strerror(-ret));
+		goto out_unlink;
+	}
+	if (stats) {
+		stats->state_bytes = w.len;
+		stats->memory_size = vm->ram_size;
+	}
+	goto out;
+out_unlink:
+	unlink(state_tmp);
+	unlink(mem_tmp);
+out:
+	mig_writer_fini(&w);
+	mig_registry_fini(&reg);
+	saved_free(s);
+	return ret;
+}
+
+static int read_whole(const char *path, uint8_t **out, size_t *len, char *errbuf, size_t errlen)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t done = 0;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		ERR("cannot open %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > MIG_MAX_STREAM_LEN) {
+		ERR("%s is not a snapshot state file (size %lld)", path, (long long)st.st_size);
+		close(fd);
+		return -EINVAL;
+	}
+	buf = malloc((size_t)st.st_size);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			ERR("cannot read %s: %s", path, n < 0 ? strerror(errno) : "file shrank");
+			free(buf);
+			close(fd);
+			return ret;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	*out = buf;
+	*len = done;
+	return 0;
+}
+
+/* The machine and topology sections, read before anything is built. */
+static int read_head(const uint8_t *buf, size_t len, struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	struct mig_reader r;
+	struct mig_section sec;
+	struct mig_err merr = { "" };
+	bool have_cfg = false, have_topo = false;
+	int ret;
+
+	ret = mig_reader_open(&r, buf, len, MIG_ARCH_AARCH64, 0, &merr);
+	while (ret >= 0 && (ret = mig_reader_next(&r, &sec, &merr)) == 1) {
+		if (!strcmp(sec.name, config_vmstate.name)) {
+			ret = mig_section_load(&sec, &config_vmstate, &s->config, &merr);
+			have_cfg = true;
+		} else if (!strcmp(sec.name, topology_vmstate.name)) {
+			ret = mig_section_load(&sec, &topology_vmstate, &s->topology, &merr);
+			have_topo = true;
+		}
+	}
+	if (ret < 0) {
+		ERR("bad snapshot state: %s", merr.msg);
+		return ret;
+	}
+	if (!have_cfg || !have_topo) {
+		ERR("bad snapshot state: the '%s' section is missing", have_cfg ? "topology" : "machine");
+		return -EINVAL;
+	}
+	if (s->topology.max_vcpus != s->config.max_vcpus) {
+		ERR("bad snapshot state: topology has %u vCPUs, the machine %u", s->topology.max_vcpus,
+		    s->config.max_vcpus);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Checks that the machine KVM built is the one the snapshot describes. */
+static int check_topology(struct vm *vm, const struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->max_vcpus; i++) {
+		const struct topology_vcpu *t = &s->topology.vcpus[i];
+
+		if (t->mpidr != vm->vcpus[i].mpidr) {
+			ERR("vCPU %u has MPIDR 0x%llx here but 0x%llx in the snapshot", i,
+			    (unsigned long long)vm->vcpus[i].mpidr, (unsigned long long)t->mpidr);
+			return -EINVAL;
+		}
+		if (t->cold_booted != vm->vcpus[i].cold_booted) {
+			ERR("vCPU %u: cold-booted flag differs from the snapshot's", i);
+			return -EINVAL;
+		}
+		if (t->enabled && !t->cold_booted && !vm->hotplug_ready) {
+			ERR("the snapshot has hot-plugged vCPUs but this host cannot hot-plug (SMCCC filter missing)");
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+static int apply(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < vm->max_vcpus; i++) {
+		const struct topology_vcpu *t = &s->topology.vcpus[i];
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (t->enabled && !t->cold_booted) {
+			ret = vm_cpu_set_plugged(vm, i, (const char *)s->vcpus[i]->dev_id);
+			if (ret < 0) {
+				ERR("cannot plug vCPU %u ('%s'): %s", i, (const char *)s->vcpus[i]->dev_id,
+				    strerror(-ret));
+				return ret;
+			}
+		}
+		if (!t->enabled)
+			continue;
+		ret = vcpu_load_state(v, s->vcpus[i]);
+		if (ret < 0) {
+			ERR("cannot restore the registers of vCPU %u: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = vgic_restore(&vm->gic, &s->dist, s->gic_cpus);
+	if (ret < 0) {
+		ERR("cannot restore the GIC: %s", strerror(-ret));
+		return ret;
+	}
+	if (vm->cpuhp_ready) {
+		ret = cpuhp_load(&vm->cpuhp, &s->cpuhp);
+		if (ret < 0) {
+			ERR("the CPU hot-plug block in the snapshot has %u vCPUs, this VM %u", s->cpuhp.nr_cpus,
+			    vm->max_vcpus);
+			return ret;
+		}
+	}
+	if (vm->ged_ready)
+		ged_load(&vm->ged, &s->ged);
+	pl011_load(&vm->uart, &s->uart);
+	return 0;
+}
+
+int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hooks_ctx, struct vm_config *cfg_out,
+			struct vm_config_state *cfg_storage, struct vm **out, char *errbuf, size_t errlen)
+{
+	char path[4096];
+	struct mig_registry reg;
+	struct mig_err merr = { "" };
+	struct vm_saved *s;
+	struct vm_config cfg;
+	struct vm *vm = NULL;
+	uint8_t *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+	unsigned i;
+	int ret, mem_fd = -1;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	mig_registry_init(&reg);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	ret = read_whole(path, &buf, &len, errbuf, errlen);
+	if (ret < 0)
+		goto out;
+	ret = read_head(buf, len, s, errbuf, errlen);
+	if (ret < 0)
+		goto out;
+	/* Decode everything into scratch state before touching KVM. */
+	for (i = 0; i < s->topology.max_vcpus; i++) {
+		if (!s->topology.vcpus[i].enabled)
+			continue;
+		s->vcpus[i] = calloc(1, sizeof(*s->vcpus[i]));
+		if (!s->vcpus[i]) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ret = register_sections(&reg, s, s->topology.max_vcpus, &merr);
+	if (!ret)
+		ret = mig_registry_load(&reg, buf, len, MIG_ARCH_AARCH64, 0, &merr);
+	if (ret < 0) {
+		ERR("bad snapshot state: %s", merr.msg);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/memory", dir);
+	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (mem_fd < 0) {
+		ret = -errno;
+		ERR("cannot open %s: %s", path, strerror(-ret));
+		goto out;
+	}
+	if (fstat(mem_fd, &st) < 0 || (uint64_t)st.st_size != s->config.mem_size) {
+		ERR("%s is %lld bytes, the snapshot's guest RAM is %llu: truncated or not this snapshot's memory",
+		    path, (long long)st.st_size, (unsigned long long)s->config.mem_size);
+		ret = -EINVAL;
+		goto out;
+	}
+	config_state_to(&s->config, &cfg);
+	ret = vm_create_ex(&cfg, hooks, hooks_ctx, mem_fd, &vm, errbuf, errlen);
+	if (ret < 0)
+		goto out;
+	ret = check_topology(vm, s, errbuf, errlen);
+	if (ret == 0)
+		ret = apply(vm, s, errbuf, errlen);
+	if (ret < 0) {
+		vm_destroy(vm);
+		goto out;
+	}
+	*cfg_storage = s->config;
+	config_state_to(cfg_storage, cfg_out);
+	vm->cfg = *cfg_out;
+	*out = vm;
+out:
+	if (mem_fd >= 0)
+		close(mem_fd);
+	free(buf);
+	mig_registry_fini(&reg);
+	saved_free(s);
+	return ret;
+}
