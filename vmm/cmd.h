@@ -5,5 +5,7 @@
 
 int cmd_cpu(int argc, char **argv);
 int cmd_qmp(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 #endif

@@ -9,6 +9,9 @@
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "migration/snapshot.h"
 
 #include "vmm/log.h"
 #include "vmm/qmp.h"
@@ -297,6 +300,58 @@ static int cmd_device_del(void *opaque, struct json_object *args, struct json_ob
 	return 0;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* snapshot-save {"path": DIR, "stop": bool}: pause, write DIR/state + DIR/memory,
+ * then resume (or end the VM with stop). */
+static int cmd_snapshot_save(void *opaque, struct json_object *args, struct json_object **ret,
+			     struct qmp_error *err)
+{
+	struct runner *r = opaque;
+	struct vm *vm = live_vm(r, err);
+	struct snapshot_stats stats = { 0 };
+	const char *path = NULL;
+	bool stop = false, was_paused;
+	char msg[512] = "";
+	uint64_t t0, t1;
+	int rc;
+
+	if (!vm)
+		return -EAGAIN;
+	if (qmp_arg_str(args, "path", true, &path, err) < 0 || qmp_arg_bool(args, "stop", false, &stop, err) < 0)
+		return -EINVAL;
+	was_paused = r->paused;
+	t0 = mono_ns();
+	if (!was_paused)
+		vm_pause_all(vm);
+	rc = vm_snapshot_save(vm, path, &stats, msg, sizeof(msg));
+	t1 = mono_ns();
+	if (rc < 0) {
+		if (!was_paused)
+			vm_resume_all(vm);
+		return qmp_error_set(err, QMP_ERROR_GENERIC, "snapshot failed (the VM keeps running): %s", msg);
+	}
+	if (stop)
+		runner_request_exit(r, VM_EXIT_SHUTDOWN);
+	else if (!was_paused)
+		vm_resume_all(vm);
+	log_info("snapshot written to %s in %.1f ms (state %llu bytes, %llu of %llu MiB of RAM written)", path,
+		 (double)(t1 - t0) / 1e6, (unsigned long long)stats.state_bytes,
+		 (unsigned long long)(stats.memory_written >> 20), (unsigned long long)(stats.memory_size >> 20));
+	*ret = json_object_new_object();
+	json_object_object_add(*ret, "duration-ms", json_object_new_double((double)(t1 - t0) / 1e6));
+	json_object_object_add(*ret, "state-bytes", json_object_new_int64((int64_t)stats.state_bytes));
+	json_object_object_add(*ret, "memory-bytes-written", json_object_new_int64((int64_t)stats.memory_written));
+	return 0;
+}
+
+static const char *const snapshot_args[] = { "path", "stop", NULL };
 static const char *const device_add_args[] = { "driver", "id", "core-id", "socket-id", "cluster-id",
 					       "thread-id", "pmu", "sve", NULL };
 static const char *const device_del_args[] = { "id", NULL };
@@ -311,6 +366,7 @@ static const struct qmp_command control_cmds[] = {
 	{ .name = "query-hotpluggable-cpus", .fn = cmd_query_hotpluggable_cpus, .args = qmp_no_args },
 	{ .name = "device_add", .fn = cmd_device_add, .args = device_add_args },
 	{ .name = "device_del", .fn = cmd_device_del, .args = device_del_args },
+	{ .name = "snapshot-save", .fn = cmd_snapshot_save, .args = snapshot_args },
 };
 
 int control_start(struct runner *r, const char *socket_path)

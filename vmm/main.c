@@ -24,7 +24,7 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vmm: error: %s\n", err);
 		return 2;
 	}
-	return runner_run(&cfg) < 0 ? 1 : 0;
+	return runner_run(&cfg, NULL) < 0 ? 1 : 0;
 }
 
 static void usage(FILE *f)
@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		   "  run       boot a virtual machine (vmm run --help)\n"
 		   "  cpu       list, plug or unplug vCPUs of a running VM (vmm cpu list --api PATH)\n"
 		   "  qmp       send one QMP command to a running VM\n"
+		   "  snapshot  checkpoint a running VM to a directory (vmm snapshot --api PATH --to DIR [--stop])\n"
+		   "  restore   resume a VM from a snapshot (vmm restore --from DIR [--api-socket PATH])\n"
 		   "  version   print the version\n");
 }
 
@@ -49,6 +51,10 @@ int main(int argc, char **argv)
 		return cmd_cpu(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "qmp"))
 		return cmd_qmp(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "snapshot"))
+		return cmd_snapshot(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "restore"))
+		return cmd_restore(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vmm %s\n", VMM_VERSION);
 		return 0;

@@ -10,6 +10,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "migration/snapshot.h"
+#include "vmm/config_state.h"
 #include "vmm/event_loop.h"
 #include "vmm/log.h"
 #include "vmm/qmp.h"
@@ -183,18 +185,31 @@ static void remember_plugged(struct vm *vm, struct plugged *p)
 }
 
 /* Boots the VM; a guest reset rebuilds it and boots again. */
-static int run_vms(struct runner *r, const struct vm_config *cfg)
+static int run_vms(struct runner *r, const struct vm_config *cfg_in, const char *restore_dir)
 {
 	struct plugged plugged = { 0 };
+	struct vm_config_state *saved_cfg = NULL;
+	struct vm_config cfg = { 0 };
 	char err[512] = "";
 	unsigned i;
 	int ret;
 
+	if (cfg_in)
+		cfg = *cfg_in;
 	for (;;) {
-		ret = vm_create(cfg, &runner_hooks, r, &r->vm, err, sizeof(err));
+		if (restore_dir) {
+			saved_cfg = calloc(1, sizeof(*saved_cfg));
+			ret = saved_cfg ? vm_snapshot_restore(restore_dir, &runner_hooks, r, &cfg, saved_cfg, &r->vm, err,
+							      sizeof(err))
+					: -ENOMEM;
+			restore_dir = NULL;
+		} else {
+			ret = vm_create(&cfg, &runner_hooks, r, &r->vm, err, sizeof(err));
+		}
 		if (ret < 0) {
 			fprintf(stderr, "vmm: error: %s\n", err[0] ? err : strerror(-ret));
 			free(plugged.cpus);
+			free(saved_cfg);
 			return ret;
 		}
 		for (i = 0; i < plugged.nr; i++)
@@ -227,6 +242,7 @@ out_destroy:
 		r->vm = NULL;
 		if (ret < 0 || r->exit != VM_EXIT_RESET) {
 			free(plugged.cpus);
+			free(saved_cfg);
 			return ret < 0 ? ret : r->exit == VM_EXIT_ERROR ? -EIO : 0;
 		}
 		log_info("resetting the VM");
@@ -234,7 +250,7 @@ out_destroy:
 	}
 }
 
-int runner_run(const struct vm_config *cfg)
+int runner_run(const struct vm_config *cfg, const char *restore_dir)
 {
 	struct runner r = { .sig_fd = -1 };
 	int ret;
@@ -259,7 +275,7 @@ int runner_run(const struct vm_config *cfg)
 			goto out_loop;
 		}
 	}
-	ret = run_vms(&r, cfg);
+	ret = run_vms(&r, restore_dir ? NULL : cfg, restore_dir);
 	control_stop(&r);
 	console_fini(&r.console);
 out_loop:

@@ -27,9 +27,10 @@ struct runner {
 	int sig_fd;
 };
 
-/* Runs the VM described by cfg until it powers off or is shut down.
- * Returns 0, or -errno after printing one "vmm: error:" line. */
-int runner_run(const struct vm_config *cfg) __must_check;
+/* Runs the VM described by cfg (or, with restore_dir, the snapshot there) until
+ * it powers off or is shut down. Returns 0, or -errno after printing one
+ * "vmm: error:" line. */
+int runner_run(const struct vm_config *cfg, const char *restore_dir) __must_check;
 /* Ends the current VM (control thread). */
 void runner_request_exit(struct runner *r, enum vm_exit why);
 /* QMP events (control thread); data may be NULL, its reference is taken. */
