@@ -176,7 +176,7 @@ class Runner:
 
     def dump(self, ctx, fail):
         """Tail of the logs of the sessions that matter, prefixed and indented."""
-        sessions = fail.dump if fail.dump is not None else [s for s in ctx.sessions if s.started][-2:]
+        sessions = fail.dump if fail.dump is not None else [s for s in ctx.sessions if s.started][-1:]
         out = []
         try:
             for s in sessions:
