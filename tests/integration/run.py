@@ -79,7 +79,7 @@ class Runner:
         """build/aarch64/l1/<name> for every tests/l1/<name>.c; compiled here if
         missing or older than its source (so the harness works before `make arm64`)."""
         src_dir = os.path.join(REPO, "tests", "l1")
-        out_dir = os.path.join(self.work, "l1bin")
+        out_dir = os.path.join(self.build, "integration", "l1bin")
         bins = {}
         for fn in sorted(os.listdir(src_dir)):
             if not fn.endswith(".c"):
@@ -176,7 +176,7 @@ class Runner:
 
     def dump(self, ctx, fail):
         """Tail of the logs of the sessions that matter, prefixed and indented."""
-        sessions = fail.dump if fail.dump is not None else [s for s in ctx.sessions if s.started][-2:]
+        sessions = fail.dump if fail.dump is not None else [s for s in ctx.sessions if s.started][-1:]
         out = []
         try:
             for s in sessions:

@@ -114,10 +114,14 @@ gs_tail() {
 	echo "@section $1: command"
 	cat "$_d/cmdline"
 	echo "@section $1: $(gs_status "$1" | sed 's/^@//')"
-	echo "@section $1: console (last $2 lines)"
-	tail -n "$2" "$_d/out" 2>/dev/null
-	echo "@section $1: stderr (last $2 lines)"
-	tail -n "$2" "$_d/err" 2>/dev/null
+	for _f in out err; do
+		if [ -s "$_d/$_f" ]; then
+			echo "@section $1: $([ $_f = out ] && echo console || echo stderr) (last $2 lines)"
+			tail -n "$2" "$_d/$_f"
+		else
+			echo "@section $1: $([ $_f = out ] && echo console || echo stderr): empty"
+		fi
+	done
 }
 
 # run_once NAME TIMEOUT_MS CMD ARGS...: runs CMD to completion (stdin /dev/null);

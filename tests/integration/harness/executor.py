@@ -42,6 +42,7 @@ class L1Executor:
         self.t0 = None
         self._n = 0
         self._log = None
+        self._recent = []
 
     # -- console plumbing ---------------------------------------------------
     def _reader(self):
@@ -69,6 +70,7 @@ class L1Executor:
         self._log.flush()
         if self.verbose:
             print(f"    [{t:8.3f} L1] {text}", file=sys.stderr, flush=True)
+        self._recent = (self._recent + [text])[-20:]
         self.lines.put((t, text))
 
     def _next_line(self, deadline):
@@ -78,7 +80,8 @@ class L1Executor:
         item = self.lines.get(timeout=left)
         if item is None:
             rc = self.proc.wait()
-            self._die(f"the L1 QEMU exited (status {rc})")
+            last = " | ".join(self._recent[-3:])
+            self._die(f"the L1 QEMU exited (status {rc})" + (f"; its last output: {last}" if last else ""))
         return item
 
     def _die(self, why):

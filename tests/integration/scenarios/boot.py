@@ -51,8 +51,9 @@ def boot(ctx):
     t.wait_for("GUEST-READY", BOOT_TIMEOUT)
     t.kill("TERM")
     st = t.wait_exit(EXIT_TIMEOUT)
-    expect(not st.running, f"vmm after SIGTERM: still running after {EXIT_TIMEOUT} s (expected exit status 0)")
-    expect(st.exited_ok, f"vmm after SIGTERM: {st} (expected exit status 0)")
+    expect(not st.running, f"vmm after SIGTERM: still running after {EXIT_TIMEOUT} s (expected exit status 0)",
+           dump=[t])
+    expect(st.exited_ok, f"vmm after SIGTERM: {st} (expected exit status 0)", dump=[t])
     ctx.expect_no_procs("vmm", "after SIGTERM")
 
 
