@@ -232,11 +232,6 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
 			 cfg->mem_size);
 		return -EINVAL;
 	}
-	if (cfg->mem_size > LAYOUT_RAM_MAX) {
-		snprintf(errbuf, errlen, "--memory: %" PRIu64 " MiB is above the machine limit of %llu MiB",
-			 cfg->mem_size >> 20, LAYOUT_RAM_MAX >> 20);
-		return -EINVAL;
-	}
 	return 0;
 }
 
@@ -246,6 +241,11 @@ int cli_check_host(const struct vm_config *cfg, uint64_t host_mem_bytes, unsigne
 	if (host_mem_bytes && cfg->mem_size > host_mem_bytes) {
 		snprintf(errbuf, errlen, "--memory: %" PRIu64 " MiB is more than this host has (%" PRIu64 " MiB)",
 			 cfg->mem_size >> 20, host_mem_bytes >> 20);
+		return -E2BIG;
+	}
+	if (cfg->mem_size > LAYOUT_RAM_MAX) {
+		snprintf(errbuf, errlen, "--memory: %" PRIu64 " MiB is above the machine limit of %llu MiB",
+			 cfg->mem_size >> 20, LAYOUT_RAM_MAX >> 20);
 		return -E2BIG;
 	}
 	if (kvm_max_vcpus && cfg->max_vcpus > kvm_max_vcpus) {

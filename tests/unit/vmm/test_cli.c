@@ -139,4 +139,7 @@ Test(cli, host_limits)
 	cr_assert(strstr(err, "KVM allows"), "got: %s", err);
 	cr_assert_eq(cli_check_host(&cfg, 16ULL << 30, 512, err, sizeof(err)), 0);
 	cr_assert_eq(cli_check_host(&cfg, 0, 0, err, sizeof(err)), 0, "unknown limits do not refuse");
+	cfg.mem_size = 1ULL << 40;
+	cr_assert_eq(cli_check_host(&cfg, 4ULL << 40, 0, err, sizeof(err)), -E2BIG);
+	cr_assert(strstr(err, "machine limit"), "got: %s", err);
 }
