@@ -501,10 +501,10 @@ static int load_subsection(struct load_ctx *c, const struct vmstate_desc *d, uin
 			return ret;
 	}
 
-	for (s = d->subsections; s && s->desc; s++, i++)
+	for (s = d->subsections; s && s->desc && i < VMS_MAX_SUBSECTIONS; s++, i++)
 		if (key_is(name, s->desc->name))
 			break;
-	if (!s || !s->desc) {
+	if (!s || !s->desc || i >= VMS_MAX_SUBSECTIONS) {
 		if (flags & VMS_SUB_MANDATORY) {
 			mig_err_set(c->err, "unknown mandatory subsection '%.*s'", (int)name->s.len, name->s.ptr);
 			return -ENOENT;

@@ -247,9 +247,7 @@ static bool skipped(const char *name, const char *const *skip)
 	return false;
 }
 
-/* Packs one field's value through a one-field descriptor-free path: encode the
- * whole sample and copy the value bytes out would be complex, so values are packed
- * here by hand, mirroring vmstate_save. */
+/* Packs one field's value by hand, the way vmstate_save does. */
 static void pack_field(struct mp_out *o, const struct vmstate_field *f, const struct sample_state *s)
 {
 	const uint8_t *p = (const uint8_t *)s + f->offset;

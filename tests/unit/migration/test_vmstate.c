@@ -41,7 +41,7 @@ Test(migration_vmstate, descriptors_are_valid)
 
 Test(migration_vmstate, round_trip_every_type)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	uint8_t *body;
 	size_t len;
 
@@ -59,7 +59,7 @@ Test(migration_vmstate, round_trip_every_type)
 
 Test(migration_vmstate, round_trip_zero_and_full_varray)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	uint8_t *body;
 	size_t len;
 
@@ -91,7 +91,7 @@ Test(migration_vmstate, save_rejects_count_above_maximum)
 
 Test(migration_vmstate, version_window)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	uint8_t *body;
 	size_t len;
 
@@ -106,7 +106,7 @@ Test(migration_vmstate, version_window)
 Test(migration_vmstate, since_version_field)
 {
 	static const char *const skip[] = { "added_v2", NULL };
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
@@ -124,7 +124,7 @@ Test(migration_vmstate, since_version_field)
 Test(migration_vmstate, missing_required_field)
 {
 	static const char *const skip[] = { "u16", NULL };
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
@@ -137,7 +137,7 @@ Test(migration_vmstate, missing_required_field)
 Test(migration_vmstate, missing_nested_field_names_path)
 {
 	static const char *const skip[] = { "items", NULL };
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
@@ -158,7 +158,7 @@ Test(migration_vmstate, missing_nested_field_names_path)
 /* Keys in reverse table order (mp_sample_fields) load like the writer's order. */
 Test(migration_vmstate, reordered_keys)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 2);
@@ -172,7 +172,7 @@ Test(migration_vmstate, reordered_keys)
 
 Test(migration_vmstate, unknown_fields_skipped)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
@@ -192,7 +192,7 @@ Test(migration_vmstate, unknown_fields_skipped)
 
 Test(migration_vmstate, duplicate_field_rejected)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
@@ -293,7 +293,7 @@ static void pk_pair3(struct mp_out *o)
 
 Test(migration_vmstate, bad_values_name_the_field)
 {
-	struct sample_state out;
+	struct sample_state out = { 0 };
 	int ret;
 
 	ret = load_with("u8", pk_256, &out);
@@ -362,7 +362,7 @@ Test(migration_vmstate, failed_load_leaves_state_untouched)
 
 Test(migration_vmstate, trailing_garbage_rejected)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	uint8_t *body;
 	size_t len;
 
@@ -383,7 +383,7 @@ static bool has_key(const uint8_t *body, size_t len, const char *key)
 
 Test(migration_vmstate, subsection_not_needed_is_absent_and_defaults_apply)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	uint8_t *body;
 	size_t len;
 
@@ -403,7 +403,7 @@ Test(migration_vmstate, subsection_not_needed_is_absent_and_defaults_apply)
 
 Test(migration_vmstate, subsection_needed_round_trips)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	uint8_t *body;
 	size_t len;
 
@@ -445,7 +445,7 @@ static void pack_sub(struct mp_out *o, const char *name, uint32_t flags, uint32_
 
 Test(migration_vmstate, subsection_keys_in_any_order)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
@@ -460,7 +460,7 @@ Test(migration_vmstate, subsection_keys_in_any_order)
 
 Test(migration_vmstate, unknown_optional_subsection_skipped)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
@@ -475,7 +475,7 @@ Test(migration_vmstate, unknown_optional_subsection_skipped)
 
 Test(migration_vmstate, unknown_mandatory_subsection_fails)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
@@ -488,7 +488,7 @@ Test(migration_vmstate, unknown_mandatory_subsection_fails)
 
 Test(migration_vmstate, subsection_version_window)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
@@ -501,7 +501,7 @@ Test(migration_vmstate, subsection_version_window)
 
 Test(migration_vmstate, subsection_field_error_is_located)
 {
-	struct sample_state in, out;
+	struct sample_state in, out = { 0 };
 	struct mp_out o;
 
 	sample_fill(&in, 0);
