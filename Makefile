@@ -4,6 +4,7 @@
 #                        (cross-compiled and static on x86_64, native on arm64)
 #   make check           unit tests, then the integration tier on the arm64 test host
 #   make check-unit      Criterion unit tests (native)
+#   make fuzz            the state-stream fuzzer (FUZZ_TIME=seconds; check runs 30 s)
 #   make check-integration  scenarios on a real arm64 KVM (emulated host, or this host if arm64)
 #   make bench           benchmarks, printed as `bench: <metric> ours=… peer=… ratio=…`
 #   make demo            boots a guest and shows its CPUs
@@ -84,7 +85,7 @@ L1_BINS := $(L1_SRCS:tests/l1/%.c=$(ARM_DIR)/l1/%)
 
 SETUP_STAMP := $(O)/.setup-host
 
-.PHONY: all native arm64 check check-unit check-integration bench demo clean setup fuzz
+.PHONY: all native arm64 check check-unit check-fuzz check-integration bench demo clean setup fuzz
 all: native arm64
 
 native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%)
@@ -127,9 +128,15 @@ $(VMM_BIN): $(ARM_OBJS)
 	@echo "  LD64    $@"
 	$(Q)$(ARM_CC) $(ARM_LDFLAGS) -o $@ $^ $(ARM_LDLIBS)
 
-$(ARM_DIR)/%: $(ARM_DIR)/obj/tools/%.o $(filter-out $(ARM_DIR)/obj/vmm/main.o $(ARM64_KVM_SRCS:%.c=$(ARM_DIR)/obj/%.o),$(ARM_OBJS))
+ARM_AR ?= $(if $(filter aarch64,$(HOST_ARCH)),ar,aarch64-linux-gnu-ar)
+ARM_LIB := $(ARM_DIR)/libvmm.a
+$(ARM_LIB): $(PORTABLE_SRCS:%.c=$(ARM_DIR)/obj/%.o)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(ARM_AR) rcs $@ $^
+
+$(ARM_DIR)/%: $(ARM_DIR)/obj/tools/%.o $(ARM_LIB)
 	@echo "  LD64    $@"
-	$(Q)$(ARM_CC) $(ARM_LDFLAGS) -o $@ $^ $(ARM_LDLIBS)
+	$(Q)$(ARM_CC) $(ARM_LDFLAGS) -o $@ $< $(ARM_LIB) $(ARM_LDLIBS)
 
 # Small static helpers that run inside the arm64 test host.
 $(ARM_DIR)/l1/%: tests/l1/%.c | $(SETUP_STAMP) $(ARM_DEPS)
@@ -137,7 +144,11 @@ $(ARM_DIR)/l1/%: tests/l1/%.c | $(SETUP_STAMP) $(ARM_DEPS)
 	@echo "  LD64    $@"
 	$(Q)$(ARM_CC) $(BASE_CFLAGS) $(if $(filter aarch64,$(HOST_ARCH)),,-static) -o $@ $<
 
-check: check-unit check-integration
+check: check-unit check-fuzz check-integration
+
+# The state-stream fuzzer for a bounded time: a crash fails the run.
+check-fuzz:
+	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(or $(CHECK_FUZZ_TIME),30)
 
 check-unit: $(UNIT_BIN)
 	$(UNIT_BIN) --jobs 2
@@ -150,6 +161,22 @@ bench: all
 
 demo: all
 	$(PYTHON) tests/integration/run.py --build $(O) --tier demo
+
+# libFuzzer target for the state stream reader (clang). make fuzz FUZZ_TIME=60
+FUZZ_DIR := $(O)/fuzz
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_SRCS := $(sort $(wildcard migration/*.c))
+
+$(FUZZ_DIR)/fuzz_state: tests/fuzz/fuzz_state.c $(FUZZ_SRCS) $(wildcard migration/*.h) | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRCS) $(shell pkg-config --libs msgpack)
+
+fuzz: $(FUZZ_DIR)/fuzz_state
+	@mkdir -p $(FUZZ_DIR)/corpus
+	$< -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 $(FUZZ_DIR)/corpus tests/data
 
 clean:
 	rm -rf $(O)

@@ -16,7 +16,8 @@ SYSROOT_PKGS="libfdt-dev libfdt1 libzstd-dev libzstd1 liburing-dev liburing2 lib
   libmsgpack-dev libmsgpackc2 libjson-c-dev libjson-c5"
 HOST_PKGS="make gcc libc6-dev pkg-config python3 qemu-system-arm gcc-aarch64-linux-gnu
   binutils-aarch64-linux-gnu cpio zstd xz-utils device-tree-compiler acpica-tools
-  libcriterion-dev libfdt-dev libzstd-dev liburing-dev libssl-dev libmsgpack-dev libjson-c-dev"
+  libcriterion-dev libfdt-dev libzstd-dev liburing-dev libssl-dev libmsgpack-dev libjson-c-dev
+  clang libclang-rt-14-dev"
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }

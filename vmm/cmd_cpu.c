@@ -295,7 +295,7 @@ int cmd_qmp(int argc, char **argv)
 	}
 	rc = execute(c, cmd, args, &ret);
 	if (rc == 0)
-		printf("%s\n", json_object_to_json_string_ext(ret, JSON_C_TO_STRING_PLAIN));
+		printf("%s\n", json_object_to_json_string_ext(ret, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(ret);
 	json_object_put(args);
 	qmp_client_close(c);

@@ -251,7 +251,7 @@ def hotplug_hostile(ctx):
     """The guest pokes the hot-plug block, GED and unassigned MMIO; vmm survives; plug/unplug still work."""
     vm = HotplugVM(ctx, "hostile", cmdline="console=ttyAMA0 quiet iomem=relaxed")
     script = (
-        "n=0; for i in $(seq 1 200); do "
+        "n=0; for i in $(seq 1 100); do "
         "for base in 0x090C0000 0x09080000 0x09010000 0x0A000000 0x09100000; do "
         "off=$((RANDOM % 16)); a=$(printf 0x%x $((base + off))); "
         "for w in 8 16 32; do devmem $a $w > /dev/null 2>&1; "
