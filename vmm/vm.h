@@ -102,6 +102,8 @@ int vm_create(const struct vm_config *cfg, const struct vm_hooks *hooks, void *h
  * (MAP_PRIVATE) and no payload is loaded. */
 int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx, int mem_fd,
 		 struct vm **out, char *errbuf, size_t errlen) __must_check;
+/* What this host's KVM can give a VM (0: unknown). */
+int vm_host_limits(uint64_t *mem_bytes, unsigned *max_vcpus) __must_check;
 /* Starts the threads of the enabled vCPUs. */
 int vm_start(struct vm *vm) __must_check;
 /* Stops every vCPU thread (the VM can be destroyed afterwards). */

@@ -30,6 +30,7 @@
 #include "migration/registry.h"
 #include "migration/snapshot.h"
 #include "migration/topology.h"
+#include "vmm/cli.h"
 #include "vmm/config_state.h"
 #include "vmm/log.h"
 #include "vmm/vcpu_state.h"
@@ -494,6 +495,19 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 		ERR("bad snapshot state: %s", merr.msg);
 		goto out;
 	}
+	config_state_to(&s->config, &cfg);
+	{
+		uint64_t host_mem = 0;
+		unsigned host_vcpus = 0;
+		char why[256];
+
+		if (vm_host_limits(&host_mem, &host_vcpus) == 0 &&
+		    cli_check_host(&cfg, host_mem, host_vcpus, why, sizeof(why)) < 0) {
+			ERR("this host cannot provide the snapshot's machine: %s", why);
+			ret = -E2BIG;
+			goto out;
+		}
+	}
 	snprintf(path, sizeof(path), "%s/memory", dir);
 	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (mem_fd < 0) {
@@ -507,7 +521,6 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 		ret = -EINVAL;
 		goto out;
 	}
-	config_state_to(&s->config, &cfg);
 	ret = vm_create_ex(&cfg, hooks, hooks_ctx, mem_fd, &vm, errbuf, errlen);
 	if (ret < 0)
 		goto out;

@@ -573,6 +573,19 @@ err:
 	return ret;
 }
 
+int vm_host_limits(uint64_t *mem_bytes, unsigned *max_vcpus)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), n;
+
+	if (fd < 0)
+		return -errno;
+	n = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	close(fd);
+	*max_vcpus = n > 0 ? (unsigned)n : 0;
+	*mem_bytes = cli_host_mem_bytes();
+	return 0;
+}
+
 int vm_start(struct vm *vm)
 {
 	unsigned i;

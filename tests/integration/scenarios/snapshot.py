@@ -1,0 +1,191 @@
+"""Integration tier: snapshot and restore of asymmetrically hot-plugged guests
+(issue "Versioned state sections, and snapshot/restore of asymmetrically hot-plugged guests")."""
+from harness.scenario import Fail, Status, expect, first, q, scenario, tagged
+from scenarios.hotplug import HotplugVM
+
+BOOT_TIMEOUT = 180
+
+# A workload that keeps counting (atomically replacing /cnt) and a known pattern
+# in guest memory whose checksum is recorded.
+WORKLOAD = ("dd if=/dev/urandom of=/pat bs=1M count=16 2>/dev/null && md5sum /pat > /pat.md5 && "
+            "(n=0; while :; do n=$((n+1)); echo $n > /cnt.tmp; mv /cnt.tmp /cnt; done) > /dev/null 2>&1 & "
+            "sleep 1; echo started")
+
+
+class Restored(HotplugVM):
+    """A VM resumed with `vmm restore` (no boot: the guest just continues)."""
+
+    def __init__(self, ctx, name, snapdir):
+        self.ctx = ctx
+        self.sock = f"/tmp/{name}.qmp"
+        ctx.sh(f"rm -f {q(self.sock)}", 10)
+        self.s = ctx.session(name, [ctx.vmm, "restore", "--from", snapdir, "--api-socket", self.sock])
+        self.s.start()
+
+
+def _probe(vm):
+    """(counter, uptime seconds, wall clock seconds) in the guest."""
+    st, out = vm.guest("read c < /cnt; read u _ < /proc/uptime; echo \"@p $c $u $(date +%s)\"", 60)
+    line = next((ln for ln in out if ln.startswith("@p ")), None)
+    expect(st == 0 and line, f"guest probe failed: {out!r}")
+    c, u, d = line.split()[1:4]
+    return int(c), float(u), int(d)
+
+
+def _snapshot(vm, snapdir, stop=False):
+    args = ["snapshot", "--to", snapdir] + (["--stop"] if stop else [])
+    st, out = vm.vmm(*args, timeout=600)
+    expect(st == 0, f"`vmm snapshot --to {snapdir}`: status {st}, {' / '.join(out)} (expected success)")
+    vm.ctx.note("  " + " ".join(out))
+
+
+def _crash(vm):
+    """kill -9: the snapshot must not depend on a clean exit."""
+    vm.s.kill("KILL")
+    st = vm.s.wait_exit(30)
+    expect(not st.running, "vmm still running after SIGKILL")
+
+
+@scenario("snapshot-asymmetric", tier="integration")
+def snapshot_asymmetric(ctx):
+    """2 of 6 + cores 3,4,5 − core 3, workload; snapshot; kill; restore; it continues; plug 3, unplug 4."""
+    vm = HotplugVM(ctx, "asym")
+    for c in (3, 4, 5):
+        vm.plug(c)
+    vm.wait_sysfs("enabled", "0-1,3-5")
+    for c in (3, 4, 5):
+        vm.online(c)
+    vm.wait_sysfs("online", "0-1,3-5")
+    vm.unplug(3)
+    vm.wait_sysfs("enabled", "0-1,4-5")
+    vm.wait_sysfs("online", "0-1,4-5")
+    st, out = vm.guest(WORKLOAD, 120)
+    expect(st == 0 and "started" in out, f"guest workload did not start: {out!r}")
+    c1, u1, d1 = _probe(vm)
+    snapdir = "/tmp/snap-asym"
+    ctx.sh(f"rm -rf {q(snapdir)}", 30)
+    _snapshot(vm, snapdir)
+    c2, u2, d2 = _probe(vm)
+    expect(c2 > c1, f"the source VM kept running after the snapshot: counter {c1} then {c2}")
+    _crash(vm)
+
+    r = Restored(ctx, "asym-r", snapdir)
+    c3, u3, d3 = _probe(r)
+    ctx.note(f"  counter {c1} before the snapshot, {c3} after the restore; uptime {u1:.1f} -> {u3:.1f} s; "
+             f"date {d1} -> {d3}")
+    expect(r.sysfs("enabled") == "0-1,4-5", f"restored guest enabled: expected '0-1,4-5', saw '{r.sysfs('enabled')}'")
+    expect(r.sysfs("online") == "0-1,4-5", f"restored guest online: expected '0-1,4-5', saw '{r.sysfs('online')}'")
+    expect(u3 >= u1, f"guest uptime went backwards: {u1} before the snapshot, {u3} after the restore")
+    expect(d3 >= d1, f"guest clock went backwards: {d1} before the snapshot, {d3} after the restore")
+    expect(c3 >= c1, f"workload counter went backwards: {c1} before the snapshot, {c3} after the restore")
+    c4, _u4, _d4 = _probe(r)
+    expect(c4 > c3, f"workload does not count after the restore: {c3} then {c4}")
+    st, out = r.guest("md5sum -c /pat.md5")
+    expect(st == 0, f"guest memory pattern after the restore: md5sum -c says {out!r} (status {st})")
+    r.runs_on(4)
+    r.runs_on(5)
+    # The restored VM accepts further plugs and unplugs.
+    r.plug(3)
+    r.wait_sysfs("enabled", "0-1,3-5")
+    r.online(3)
+    r.wait_sysfs("online", "0-1,3-5")
+    r.runs_on(3)
+    r.unplug(4)
+    r.wait_sysfs("enabled", "0-1,3,5")
+    r.wait_sysfs("online", "0-1,3,5")
+    st, out = r.guest("dmesg | grep -i -e 'WARNING' -e 'Call trace' -e 'rcu.*stall' | head -3")
+    expect(not out, "guest kernel warnings after the restore: " + " / ".join(out))
+    r.stop()
+    ctx.sh(f"rm -rf {q(snapdir)}", 60)
+
+
+@scenario("snapshot-twice", tier="integration")
+def snapshot_twice(ctx):
+    """snapshot -> restore -> snapshot -> restore, with a plugged vCPU and a running workload."""
+    vm = HotplugVM(ctx, "twice", cpus="boot=1,max=4")
+    vm.plug(2)
+    vm.wait_sysfs("enabled", "0,2")
+    vm.online(2)
+    vm.wait_sysfs("online", "0,2")
+    st, out = vm.guest(WORKLOAD, 120)
+    c0, _u, _d = _probe(vm)
+    for i in (1, 2):
+        snapdir = f"/tmp/snap-twice-{i}"
+        ctx.sh(f"rm -rf {q(snapdir)}", 30)
+        _snapshot(vm, snapdir, stop=True)
+        st = vm.s.wait_exit(60)
+        expect(st.exited_ok, f"vmm after `snapshot --stop`: {st} (expected exit status 0)")
+        vm = Restored(ctx, f"twice-r{i}", snapdir)
+        c, _u, _d = _probe(vm)
+        expect(c >= c0, f"restore {i}: counter {c}, was {c0} (expected to continue)")
+        c0 = c
+        expect(vm.sysfs("online") == "0,2", f"restore {i}: online '{vm.sysfs('online')}' (expected '0,2')")
+    st, out = vm.guest("md5sum -c /pat.md5")
+    expect(st == 0, f"memory pattern after two restores: {out!r}")
+    vm.runs_on(2)
+    vm.stop()
+    ctx.sh("rm -rf /tmp/snap-twice-*", 60)
+
+
+# (label, shell that damages the copy in $D, words one of which the error must contain)
+DAMAGE = [
+    ("truncated state", "head -c 1000 $D/state > $D/s && mv $D/s $D/state", ["truncated"]),
+    ("truncated memory", "rm $D/memory && head -c 1048576 $G/memory > $D/memory", ["memory"]),
+    ("flipped byte", "printf '\\377' | dd of=$D/state bs=1 seek=600 conv=notrunc 2>/dev/null", ["CRC"]),
+    ("another arch", "snapfix $D/state arch 62", ["x86_64", "arch"]),
+    ("newer major format", "snapfix $D/state major 2", ["newer"]),
+    ("section version outside the window", "snapfix $D/state section-version vcpu 9", ["version 9"]),
+    ("more memory than the host has", "snapfix $D/state mem-size 68719476736", ["more than this host"]),
+    ("more vCPUs than KVM allows", "snapfix $D/state max-vcpus 4096", ["vCPU"]),
+    ("missing state file", "rm $D/state", ["state"]),
+    ("not a snapshot", "echo hello > $D/state", ["snapshot", "truncated", "magic"]),
+]
+
+
+@scenario("snapshot-bad-input", tier="integration")
+def snapshot_bad_input(ctx):
+    """Damaged snapshots: each a clear error naming the problem, no crash, nothing left running."""
+    vm = HotplugVM(ctx, "badsnap", cpus="boot=1,max=2", memory="128M")
+    good = "/tmp/snap-good"
+    ctx.sh(f"rm -rf {q(good)}", 30)
+    _snapshot(vm, good, stop=True)
+    vm.s.wait_exit(60)
+    problems, details = [], []
+    for i, (label, damage, words) in enumerate(DAMAGE):
+        d = f"/tmp/snap-bad{i}"
+        # The memory file is shared (a symlink): RAM in the test host is scarce.
+        st, out = ctx.sh(f"rm -rf {d} && mkdir {d} && cp {good}/state {d}/ && ln -s {good}/memory {d}/memory && "
+                         f"G={good} D={d} && {damage} && echo @ok", 60)
+        if "@ok" not in out:
+            problems.append(f"{label}: could not prepare the damaged copy: {out!r}")
+            continue
+        name = f"badsnap{i}"
+        _rc, lines = ctx.sh(f"run_once {name} 30000 {q(ctx.vmm)} restore --from {d}", 90)
+        st = Status(first(lines, "status"))
+        errs = [e for e in tagged(lines, "err") if e.startswith("vmm: error:")]
+        why = None
+        if tagged(lines, "timeout") or st.running:
+            why = "still running after 30 s (expected an immediate error)"
+        elif st.kind != "exit" or st.code == 0:
+            why = f"{st} (expected a non-zero exit status)"
+        elif tagged(lines, "core"):
+            why = "left a core file"
+        elif not errs:
+            why = "no `vmm: error:` line"
+        elif not any(w.lower() in errs[0].lower() for w in words):
+            why = f"the error does not name the problem ({', '.join(words)}): {errs[0][:160]!r}"
+        ctx.note(f"  {label}: {st}; {errs[0][:160] if errs else 'no error line'}")
+        if why:
+            problems.append(label)
+            details.append(f"{label}: {why}")
+    ctx.expect_no_procs("vmm", "after the bad restores")
+    # The good snapshot still restores.
+    ctx.sh("rm -rf /tmp/snap-bad*", 60)
+    r = Restored(ctx, "badsnap-ok", good)
+    st, out = r.guest("echo alive")
+    expect(st == 0 and out == ["alive"], f"the undamaged snapshot did not restore: {out!r}")
+    r.stop()
+    ctx.sh(f"rm -rf {good}", 60)
+    if problems:
+        raise Fail(f"{len(problems)} of {len(DAMAGE)} damaged snapshots mishandled, first: {details[0]}",
+                   details=details)
