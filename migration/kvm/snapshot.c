@@ -29,6 +29,7 @@
 #include "gic/gic_state.h"
 #include "migration/registry.h"
 #include "migration/snapshot.h"
+#include "migration/vm_sections.h"
 #include "migration/topology.h"
 #include "vmm/cli.h"
 #include "vmm/config_state.h"
@@ -38,55 +39,6 @@
 
 #define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
 #define MEM_CHUNK SZ_64K
-
-/* Everything a snapshot holds, as plain structs (large: heap only). */
-struct vm_saved {
-	struct vm_config_state config;
-	struct topology_state topology;
-	struct gic_dist_state dist;
-	struct cpuhp_saved cpuhp;
-	struct ged_state ged;
-	struct pl011_state uart;
-	struct gic_cpu_state gic_cpus[LAYOUT_MAX_VCPUS];
-	struct vcpu_state *vcpus[LAYOUT_MAX_VCPUS]; /* enabled vCPUs only */
-};
-
-static void saved_free(struct vm_saved *s)
-{
-	unsigned i;
-
-	if (!s)
-		return;
-	for (i = 0; i < LAYOUT_MAX_VCPUS; i++)
-		free(s->vcpus[i]);
-	free(s);
-}
-
-/* Registers every section of s; vcpus[] entries present decide the vCPU sections. */
-static int register_sections(struct mig_registry *reg, struct vm_saved *s, unsigned max_vcpus,
-			     struct mig_err *err)
-{
-	unsigned i;
-	int ret;
-
-	ret = mig_registry_add(reg, &config_vmstate, 0, &s->config, MIG_PRI_TOPOLOGY - 1, 0, err);
-	if (!ret)
-		ret = mig_registry_add(reg, &topology_vmstate, 0, &s->topology, MIG_PRI_TOPOLOGY, 0, err);
-	if (!ret)
-		ret = mig_registry_add(reg, &gic_dist_vmstate, 0, &s->dist, MIG_PRI_VM, 0, err);
-	if (!ret)
-		ret = mig_registry_add(reg, &cpuhp_vmstate, 0, &s->cpuhp, MIG_PRI_CPUHP, 0, err);
-	if (!ret)
-		ret = mig_registry_add(reg, &ged_vmstate, 0, &s->ged, MIG_PRI_GED, 0, err);
-	for (i = 0; !ret && i < max_vcpus; i++)
-		if (s->vcpus[i])
-			ret = mig_registry_add(reg, &vcpu_vmstate, i, s->vcpus[i], MIG_PRI_VCPU, 0, err);
-	for (i = 0; !ret && i < max_vcpus; i++)
-		ret = mig_registry_add(reg, &gic_cpu_vmstate, i, &s->gic_cpus[i], MIG_PRI_GIC_CPU, 0, err);
-	if (!ret)
-		ret = mig_registry_add(reg, &pl011_vmstate, 0, &s->uart, MIG_PRI_DEVICE, 0, err);
-	return ret;
-}
 
 /* Collects the state of a paused VM. */
 static int collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
@@ -257,7 +209,7 @@ int vm_snapshot_save(struct vm *vm, const char *dir, struct snapshot_stats *stat
 	ret = collect(vm, s, errbuf, errlen);
 	if (ret < 0)
 		goto out;
-	ret = register_sections(&reg, s, vm->max_vcpus, &merr);
+	ret = vm_sections_register(&reg, s, vm->max_vcpus, &merr);
 	if (!ret)
 		ret = mig_registry_save(&reg, &w, &merr);
 	if (!ret)
@@ -303,7 +255,7 @@ out_unlink:
 out:
 	mig_writer_fini(&w);
 	mig_registry_fini(&reg);
-	saved_free(s);
+	vm_saved_free(s);
 	return ret;
 }
 
@@ -464,8 +416,7 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 	uint8_t *buf = NULL;
 	struct stat st;
 	size_t len = 0;
-	unsigned i;
-	int ret, mem_fd = -1;
+		int ret, mem_fd = -1;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -479,16 +430,9 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 	if (ret < 0)
 		goto out;
 	/* Decode everything into scratch state before touching KVM. */
-	for (i = 0; i < s->topology.max_vcpus; i++) {
-		if (!s->topology.vcpus[i].enabled)
-			continue;
-		s->vcpus[i] = calloc(1, sizeof(*s->vcpus[i]));
-		if (!s->vcpus[i]) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	ret = register_sections(&reg, s, s->topology.max_vcpus, &merr);
+	ret = vm_saved_alloc_vcpus(s);
+	if (!ret)
+		ret = vm_sections_register(&reg, s, s->topology.max_vcpus, &merr);
 	if (!ret)
 		ret = mig_registry_load(&reg, buf, len, MIG_ARCH_AARCH64, 0, &merr);
 	if (ret < 0) {
@@ -540,6 +484,6 @@ out:
 		close(mem_fd);
 	free(buf);
 	mig_registry_fini(&reg);
-	saved_free(s);
+	vm_saved_free(s);
 	return ret;
 }

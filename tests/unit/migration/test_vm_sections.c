@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/* Round trip of every VM state struct through its descriptor, and their descriptor checks. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migration/stream.h"
+#include "migration/vm_sections.h"
+
+static void fill(void *p, size_t n, unsigned seed)
+{
+	uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)((i * 131 + seed * 7) ^ (i >> 8));
+}
+
+/* Saves `in` with d, loads into `out`. */
+static void roundtrip(const struct vmstate_desc *d, const void *in, void *out)
+{
+	struct mig_writer w;
+	struct mig_reader r;
+	struct mig_section sec;
+	struct mig_err err = { "" };
+
+	cr_assert_eq(vmstate_desc_check(d, &err), 0, "%s: %s", d->name, err.msg);
+	cr_assert_eq(mig_writer_init(&w, MIG_ARCH_AARCH64, 0), 0);
+	cr_assert_eq(mig_writer_add(&w, d, 0, in, 0, &err), 0, "%s: %s", d->name, err.msg);
+	cr_assert_eq(mig_writer_finish(&w, &err), 0, "%s", err.msg);
+	cr_assert_eq(mig_reader_open(&r, w.buf, w.len, MIG_ARCH_AARCH64, 0, &err), 0, "%s", err.msg);
+	cr_assert_eq(mig_reader_next(&r, &sec, &err), 1, "%s", err.msg);
+	cr_assert_eq(mig_section_load(&sec, d, out, &err), 0, "%s: %s", d->name, err.msg);
+	mig_writer_fini(&w);
+}
+
+TestSuite(vm_sections, .timeout = 30);
+
+Test(vm_sections, vcpu_state)
+{
+	struct vcpu_state *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+
+	a->id = 3;
+	a->mp_state = 5;
+	a->power_on = 1;
+	strcpy((char *)a->dev_id, "core3");
+	a->nr_regs = VCPU_STATE_MAX_REGS;
+	for (uint32_t i = 0; i < a->nr_regs; i++)
+		a->regs[i] = (struct vcpu_reg){ .id = 0x6030000000100000ULL + i, .lo = i * 0x1111ULL, .hi = ~0ULL - i };
+	roundtrip(&vcpu_vmstate, a, b);
+	cr_assert_eq(memcmp(a, b, sizeof(*a)), 0);
+	/* A register id that is not an arm64 one is refused on load. */
+	a->nr_regs = 1;
+	a->regs[0].id = 0x1234;
+	{
+		struct mig_writer w;
+		struct mig_reader r;
+		struct mig_section sec;
+		struct mig_err err = { "" };
+
+		cr_assert_eq(mig_writer_init(&w, MIG_ARCH_AARCH64, 0), 0);
+		cr_assert_eq(mig_writer_add(&w, &vcpu_vmstate, 0, a, 0, &err), 0);
+		cr_assert_eq(mig_writer_finish(&w, &err), 0);
+		cr_assert_eq(mig_reader_open(&r, w.buf, w.len, MIG_ARCH_AARCH64, 0, &err), 0);
+		cr_assert_eq(mig_reader_next(&r, &sec, &err), 1);
+		cr_assert_lt(mig_section_load(&sec, &vcpu_vmstate, b, &err), 0);
+		cr_assert(strstr(err.msg, "not an arm64 register"), "%s", err.msg);
+		mig_writer_fini(&w);
+	}
+	free(a);
+	free(b);
+}
+
+Test(vm_sections, gic_states)
+{
+	struct gic_dist_state d1, d2;
+	struct gic_cpu_state c1, c2;
+
+	fill(&d1, sizeof(d1), 1);
+	d1.nr_irqs = LAYOUT_NR_IRQS;
+	memset(&d2, 0, sizeof(d2));
+	roundtrip(&gic_dist_vmstate, &d1, &d2);
+	cr_assert_eq(memcmp(&d1, &d2, sizeof(d1)), 0);
+	memset(&c1, 0, sizeof(c1));
+	fill(&c1.priority0, sizeof(c1.priority0), 2);
+	c1.mpidr = 0x100000102ULL;
+	c1.accessible = true;
+	c1.icc_sre = 7;
+	c1.icc_ap1r[3] = 0xdeadbeef;
+	memset(&c2, 0, sizeof(c2));
+	roundtrip(&gic_cpu_vmstate, &c1, &c2);
+	cr_assert_eq(memcmp(&c1, &c2, sizeof(c1)), 0);
+}
+
+Test(vm_sections, devices_and_machine)
+{
+	struct cpuhp_saved *h1 = calloc(1, sizeof(*h1)), *h2 = calloc(1, sizeof(*h2));
+	struct pl011_state u1, u2;
+	struct ged_state g1 = { .sel = 0xa }, g2 = { 0 };
+	struct vm_config_state m1, m2;
+	struct vm_config cfg = { .kernel = "/k/Image", .initrd = NULL, .cmdline = "console=ttyAMA0",
+				 .boot_vcpus = 2, .max_vcpus = 6, .mem_size = 512ULL << 20, .acpi = true }, back;
+
+	h1->selector = 4;
+	h1->command = 3;
+	h1->nr_cpus = 6;
+	h1->cpus[4] = (struct cpuhp_cpu_state){ .enabled = true, .inserting = true, .ost_event = 1, .ost_status = 0x80 };
+	roundtrip(&cpuhp_vmstate, h1, h2);
+	cr_assert_eq(memcmp(h1, h2, sizeof(*h1)), 0);
+	memset(&u1, 0, sizeof(u1));
+	u1.cr = 0x301;
+	u1.rx_count = 3;
+	u1.rx_head = 30;
+	memcpy(u1.rx_fifo + 30, "ab", 2);
+	u1.rx_fifo[0] = 'c';
+	memset(&u2, 0, sizeof(u2));
+	roundtrip(&pl011_vmstate, &u1, &u2);
+	cr_assert_eq(memcmp(&u1, &u2, sizeof(u1)), 0);
+	roundtrip(&ged_vmstate, &g1, &g2);
+	cr_assert_eq(g2.sel, 0xa);
+	cr_assert_eq(config_state_from(&cfg, &m1), 0);
+	memset(&m2, 0, sizeof(m2));
+	roundtrip(&config_vmstate, &m1, &m2);
+	config_state_to(&m2, &back);
+	cr_assert_str_eq(back.kernel, "/k/Image");
+	cr_assert_null(back.initrd);
+	cr_assert_str_eq(back.cmdline, "console=ttyAMA0");
+	cr_assert(back.boot_vcpus == 2 && back.max_vcpus == 6 && back.mem_size == 512ULL << 20 && back.acpi);
+	free(h1);
+	free(h2);
+}
