@@ -22,19 +22,35 @@ def show_cpus(ctx, s, title):
 
 @scenario("cpus", tier="demo")
 def demo_cpus(ctx):
-    """Boot with --cpus boot=2,max=4 and show the guest's CPU sysfs."""
-    argv = ctx.vmm_run(cpus="boot=2,max=4", memory="512M")
-    ctx.emit("demo: vmm run --cpus boot=2,max=4 --memory 512M (default ACPI mode)")
-    s = ctx.session("demo", argv)
+    """The seed's story: boot 2 of 6 vCPUs, plug core 4, online it, unplug it."""
+    from scenarios.hotplug import HotplugVM
+
+    ctx.emit("demo: vmm run --cpus boot=2,max=6 --memory 512M --api-socket S   (ACPI boot)")
     t = time.monotonic()
-    s.start()
-    s.wait_for("GUEST-READY", 180)
-    ctx.emit(f"  guest ready after {time.monotonic() - t:.1f} s; its /init reported:")
-    for k, v in (s.boots() or [{}])[-1].items():
-        if k != "ready":
-            ctx.emit(f"    cpu-{k}: {v}")
-    show_cpus(ctx, s, "guest CPU sysfs now:")
-    s.send("poweroff -f")
-    st = s.wait_exit(30)
+    vm = HotplugVM(ctx, "demo")
+    ctx.emit(f"  guest ready after {time.monotonic() - t:.1f} s")
+    show_cpus(ctx, vm.s, "at boot: 6 possible and present, 2 enabled and online")
+    st, out = vm.vmm("cpu", "list")
+    ctx.emit("  $ vmm cpu list --api S")
+    for ln in out:
+        ctx.emit(f"    {ln}")
+    st, out = vm.vmm("cpu", "add", "4")
+    ctx.emit(f"  $ vmm cpu add 4 --api S          -> {' '.join(out)}")
+    vm.wait_sysfs("enabled", "0-1,4")
+    show_cpus(ctx, vm.s, "the guest registered CPU 4 (enabled), still offline")
+    vm.online(4)
+    vm.wait_sysfs("online", "0-1,4")
+    ctx.emit("  guest$ echo 1 > /sys/devices/system/cpu/cpu4/online   (PSCI CPU_ON, allowed: CPU 4 is enabled)")
+    st, out = vm.guest("taskset -c 4 cut -d' ' -f39 /proc/self/stat")
+    ctx.emit(f"  guest$ taskset -c 4 ...  ran on CPU {' '.join(out)}")
+    show_cpus(ctx, vm.s, "after onlining")
+    st, out = vm.vmm("cpu", "del", "4")
+    ctx.emit(f"  $ vmm cpu del 4 --api S          -> {' '.join(out)}")
+    vm.wait_sysfs("enabled", "0-1")
+    show_cpus(ctx, vm.s, "after the guest offlined and ejected CPU 4 (parked again)")
+    st, out = vm.vmm("cpu", "del", "0")
+    ctx.emit(f"  $ vmm cpu del 0 --api S          -> {' '.join(out)}")
+    vm.s.send("poweroff -f")
+    st = vm.s.wait_exit(30)
     ctx.emit(f"  guest powered off; vmm {st}")
     expect(st.exited_ok, f"vmm after guest poweroff: {st} (expected exit status 0)")

@@ -68,6 +68,13 @@ def snapshot_asymmetric(ctx):
     c2, u2, d2 = _probe(vm)
     expect(c2 > c1, f"the source VM kept running after the snapshot: counter {c1} then {c2}")
     _crash(vm)
+    # The inspector shows the asymmetric topology.
+    st, out = ctx.sh(f"{q(ctx.path('bin/vmm-inspect'))} {q(snapdir)}", 60)
+    rows = {ln.split()[0]: ln.split()[1:] for ln in out if ln.strip() and ln.split()[0].isdigit()
+            and len(ln.split()) >= 6}
+    expect(st == 0 and all(rows.get(str(c), [None, None])[1] == ("yes" if c in (0, 1, 4, 5) else "-")
+                           for c in range(6)),
+           f"vmm-inspect {snapdir}: status {st}, topology rows {rows!r} (expected 0,1,4,5 enabled)")
 
     r = Restored(ctx, "asym-r", snapdir)
     c3, u3, d3 = _probe(r)
