@@ -125,6 +125,23 @@ static void qom_path(const struct vcpu *v, char *buf, size_t len)
 		snprintf(buf, len, "/machine/peripheral/%s", v->dev_id);
 }
 
+/* A consistent view of one vCPU's state for the queries. */
+struct vcpu_view {
+	bool enabled, on;
+	int tid;
+	char path[96];
+};
+
+static void view_vcpu(struct vcpu *v, struct vcpu_view *out)
+{
+	pthread_mutex_lock(&v->lock);
+	out->enabled = v->admin == VCPU_ENABLED;
+	out->on = v->power == VCPU_POWER_ON;
+	out->tid = v->tid;
+	qom_path(v, out->path, sizeof(out->path));
+	pthread_mutex_unlock(&v->lock);
+}
+
 static int cmd_query_cpus_fast(void *opaque, struct json_object *args, struct json_object **ret,
 			       struct qmp_error *err)
 {
@@ -138,28 +155,20 @@ static int cmd_query_cpus_fast(void *opaque, struct json_object *args, struct js
 		return -EAGAIN;
 	a = json_object_new_array();
 	for (i = 0; i < vm->max_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
 		struct json_object *o;
-		char path[96];
-		bool enabled, on;
-		int tid;
+		struct vcpu_view w;
 
-		pthread_mutex_lock(&v->lock);
-		enabled = v->admin == VCPU_ENABLED;
-		on = v->power == VCPU_POWER_ON;
-		tid = v->tid;
-		qom_path(v, path, sizeof(path));
-		pthread_mutex_unlock(&v->lock);
-		if (!enabled)
+		view_vcpu(&vm->vcpus[i], &w);
+		if (!w.enabled)
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "cpu-index", json_object_new_int64(i));
-		json_object_object_add(o, "qom-path", json_object_new_string(path));
-		json_object_object_add(o, "thread-id", json_object_new_int64(tid));
+		json_object_object_add(o, "qom-path", json_object_new_string(w.path));
+		json_object_object_add(o, "thread-id", json_object_new_int64(w.tid));
 		json_object_object_add(o, "props", cpu_props_json(i));
 		json_object_object_add(o, "target", json_object_new_string("aarch64"));
 		/* vmm extension: the PSCI power state. */
-		json_object_object_add(o, "powered-on", json_object_new_boolean(on));
+		json_object_object_add(o, "powered-on", json_object_new_boolean(w.on));
 		json_object_array_add(a, o);
 	}
 	*ret = a;
@@ -179,20 +188,15 @@ static int cmd_query_hotpluggable_cpus(void *opaque, struct json_object *args, s
 		return -EAGAIN;
 	a = json_object_new_array();
 	for (i = 0; i < vm->max_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
 		struct json_object *o = json_object_new_object();
-		char path[96];
-		bool enabled;
+		struct vcpu_view w;
 
-		pthread_mutex_lock(&v->lock);
-		enabled = v->admin == VCPU_ENABLED;
-		qom_path(v, path, sizeof(path));
-		pthread_mutex_unlock(&v->lock);
+		view_vcpu(&vm->vcpus[i], &w);
 		json_object_object_add(o, "type", json_object_new_string(CPU_DRIVER));
 		json_object_object_add(o, "vcpus-count", json_object_new_int64(1));
 		json_object_object_add(o, "props", cpu_props_json(i));
-		if (enabled)
-			json_object_object_add(o, "qom-path", json_object_new_string(path));
+		if (w.enabled)
+			json_object_object_add(o, "qom-path", json_object_new_string(w.path));
 		json_object_array_add(a, o);
 	}
 	*ret = a;

@@ -14,12 +14,6 @@ enum log_level { LOG_ERR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 #ifndef LOG_PREFIX
 #define LOG_PREFIX "vmm"
-#define log_info_ratelimited(...) \
-	do { \
-		static struct log_ratelimit __rl; \
-		if (log_ratelimit_ok(&__rl, 10, 5000)) \
-			log_msg(LOG_INFO, LOG_PREFIX, __VA_ARGS__); \
-	} while (0)
 
 #endif
 
@@ -48,18 +42,13 @@ int log_ratelimit_ok(struct log_ratelimit *rl, uint32_t burst, uint32_t interval
 	} while (0)
 
 /* At most 10 messages per 5 s from this call site: for guest-triggerable events. */
-#define log_warn_ratelimited(...) \
+#define log_ratelimited(level, ...) \
 	do { \
 		static struct log_ratelimit __rl; \
 		if (log_ratelimit_ok(&__rl, 10, 5000)) \
-			log_msg(LOG_WARN, LOG_PREFIX, __VA_ARGS__); \
+			log_msg(level, LOG_PREFIX, __VA_ARGS__); \
 	} while (0)
-
-#define log_info_ratelimited(...) \
-	do { \
-		static struct log_ratelimit __rl; \
-		if (log_ratelimit_ok(&__rl, 10, 5000)) \
-			log_msg(LOG_INFO, LOG_PREFIX, __VA_ARGS__); \
-	} while (0)
+#define log_warn_ratelimited(...) log_ratelimited(LOG_WARN, __VA_ARGS__)
+#define log_info_ratelimited(...) log_ratelimited(LOG_INFO, __VA_ARGS__)
 
 #endif
