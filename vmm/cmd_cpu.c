@@ -262,18 +262,22 @@ int cmd_qmp(int argc, char **argv)
 {
 	struct json_object *args = NULL, *ret = NULL;
 	struct qmp_client *c = NULL;
-	const char *api = NULL, *cmd = NULL, *json = NULL;
-	int i, rc;
+	const char *api = NULL, *cmd = NULL, *json = NULL, *wait_event = NULL;
+	int i, rc, timeout_s = 60;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--api") && i + 1 < argc)
 			api = argv[++i];
+		else if (!strcmp(argv[i], "--wait-event") && i + 1 < argc)
+			wait_event = argv[++i];
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			timeout_s = atoi(argv[++i]);
 		else if (!cmd)
 			cmd = argv[i];
 		else if (!json)
 			json = argv[i];
 		else {
-			fprintf(stderr, "usage: vmm qmp --api PATH COMMAND ['{json arguments}']\n");
+			fprintf(stderr, "usage: vmm qmp --api PATH [--wait-event NAME [--timeout SEC]] COMMAND ['{json}']\n");
 			return 2;
 		}
 	}
@@ -296,6 +300,19 @@ int cmd_qmp(int argc, char **argv)
 	rc = execute(c, cmd, args, &ret);
 	if (rc == 0)
 		printf("%s\n", json_object_to_json_string_ext(ret, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (rc == 0 && wait_event) {
+		struct json_object *ev = NULL;
+
+		/* Events that arrived with or after the answer. */
+		rc = qmp_client_wait_event(c, wait_event, timeout_s * 1000, &ev);
+		if (rc == 0)
+			printf("%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+									  JSON_C_TO_STRING_NOSLASHESCAPE));
+		else
+			fprintf(stderr, "vmm: error: no %s event within %d s: %s\n", wait_event, timeout_s,
+				strerror(-rc));
+		json_object_put(ev);
+	}
 	json_object_put(ret);
 	json_object_put(args);
 	qmp_client_close(c);

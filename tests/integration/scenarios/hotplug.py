@@ -271,3 +271,39 @@ def hotplug_hostile(ctx):
     vm.unplug(4)
     vm.wait_sysfs("enabled", "0-1")
     vm.stop()
+
+
+@scenario("qmp-control", tier="integration")
+def qmp_control(ctx):
+    """QMP on a real guest: status, stop/cont with events, ACPI_DEVICE_OST, power button, quit."""
+    vm = HotplugVM(ctx, "qmpctl")
+
+    def qmp_event(cmd, event, args=None):
+        extra = [] if args is None else [args]
+        st, out = vm.vmm("qmp", "--wait-event", event, "--timeout", "60", cmd, *extra, timeout=120)
+        ev = next((ln for ln in out if f'"event":"{event}"' in ln), None)
+        expect(st == 0 and ev, f"`{cmd}`: expected the {event} event, saw status {st}, {' / '.join(out)[:300]}")
+        return ev
+
+    st, out = vm.qmp("query-status")
+    expect(st == 0 and '"status":"running"' in "".join(out), f"query-status: {out!r} (expected running)")
+    qmp_event("stop", "STOP")
+    st, out = vm.qmp("query-status")
+    expect('"status":"paused"' in "".join(out), f"query-status after stop: {out!r} (expected paused)")
+    qmp_event("cont", "RESUME")
+    st, out = vm.guest("echo alive")
+    expect(out == ["alive"], f"guest after cont: {out!r}")
+    ev = qmp_event("device_add", "ACPI_DEVICE_OST", '{"driver":"host-arm-cpu","id":"core4","core-id":4}')
+    ctx.note(f"  {ev}")
+    expect('"slot":"4"' in ev and '"device":"core4"' in ev, f"ACPI_DEVICE_OST for core 4 expected, saw {ev}")
+    vm.wait_sysfs("enabled", "0-1,4")
+    # The power button: the GED interrupt reaches the guest.
+    st, before = vm.guest("grep -i ged /proc/interrupts")
+    st, out = vm.qmp("system_powerdown")
+    expect(st == 0, f"system_powerdown: {out!r}")
+    st, after = vm.guest("sleep 1; grep -i ged /proc/interrupts")
+    expect(before and after and before != after,
+           f"GED interrupt count did not change after system_powerdown: {before!r} -> {after!r}")
+    ev = qmp_event("quit", "SHUTDOWN")
+    st = vm.s.wait_exit(30)
+    expect(st.exited_ok, f"vmm after quit: {st} (expected exit status 0)")
