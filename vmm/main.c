@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* vmm: the command-line entry point. The only place that decides the exit status. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmm/cli.h"
 #include "vmm/cmd.h"
+#include "vmm/log.h"
 #include "vmm/runner.h"
 
 #define VMM_VERSION "0.2.0"
@@ -39,8 +41,21 @@ static void usage(FILE *f)
 		   "  version   print the version\n");
 }
 
+/* VMM_LOG=error|warn|info|debug sets the log level (default info). */
+static void log_level_from_env(void)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	const char *v = getenv("VMM_LOG");
+	unsigned i;
+
+	for (i = 0; v && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(v, names[i]))
+			log_set_level((enum log_level)i);
+}
+
 int main(int argc, char **argv)
 {
+	log_level_from_env();
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "migration/snapshot.h"
@@ -16,6 +17,31 @@
 #include "vmm/log.h"
 #include "vmm/qmp.h"
 #include "vmm/runner.h"
+
+/* Milliseconds since this process started (CLOCK_MONOTONIC vs. /proc/self/stat). */
+static double process_ms(void)
+{
+	unsigned long long start_ticks = 0;
+	struct timespec now;
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n;
+	int i;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* Field 22 (starttime), counting from the state field (3) after the ')'. */
+	for (i = 3; p && i <= 22; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p - 0, " %llu", &start_ticks) != 1)
+		return -1;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return (double)now.tv_sec * 1e3 + now.tv_nsec / 1e6 - (double)start_ticks * 1e3 / (double)sysconf(_SC_CLK_TCK);
+}
 
 static void hook_output(void *ctx, uint8_t byte)
 {
@@ -223,6 +249,7 @@ static int run_vms(struct runner *r, const struct vm_config *cfg_in, const char 
 			goto out_destroy;
 		}
 		r->paused = false;
+		log_debug("vCPUs started %.1f ms after the process started", process_ms());
 		console_set_sink(&r->console, &runner_sink, r);
 		while (r->exit == VM_EXIT_NONE) {
 			ret = event_loop_run_once(r->loop, -1);
