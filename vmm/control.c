@@ -334,6 +334,12 @@ static int cmd_snapshot_save(void *opaque, struct json_object *args, struct json
 	t0 = mono_ns();
 	if (!was_paused)
 		vm_pause_all(vm);
+	/* Finish what the guest already did (an eject) so the saved topology is settled. */
+	if (vm_process_events(vm) != VM_EXIT_NONE) {
+		if (!was_paused)
+			vm_resume_all(vm);
+		return qmp_error_set(err, QMP_ERROR_GENERIC, "the VM is shutting down: no snapshot taken");
+	}
 	rc = vm_snapshot_save(vm, path, &stats, msg, sizeof(msg));
 	t1 = mono_ns();
 	if (rc < 0) {
