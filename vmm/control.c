@@ -322,6 +322,7 @@ static int cmd_snapshot_save(void *opaque, struct json_object *args, struct json
 	struct snapshot_stats stats = { 0 };
 	const char *path = NULL;
 	bool stop = false, was_paused;
+	enum vm_exit why;
 	char msg[512] = "";
 	uint64_t t0, t1;
 	int rc;
@@ -335,7 +336,10 @@ static int cmd_snapshot_save(void *opaque, struct json_object *args, struct json
 	if (!was_paused)
 		vm_pause_all(vm);
 	/* Finish what the guest already did (an eject) so the saved topology is settled. */
-	if (vm_process_events(vm) != VM_EXIT_NONE) {
+	why = vm_process_events(vm);
+	if (why != VM_EXIT_NONE) {
+		/* The event was consumed here: hand it to the runner. */
+		runner_request_exit(r, why);
 		if (!was_paused)
 			vm_resume_all(vm);
 		return qmp_error_set(err, QMP_ERROR_GENERIC, "the VM is shutting down: no snapshot taken");
