@@ -14,10 +14,18 @@ CACHE=${VMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmm}
 KERNEL_SERIES=6.12
 SYSROOT_PKGS="libfdt-dev libfdt1 libzstd-dev libzstd1 liburing-dev liburing2 libssl-dev libssl3
   libmsgpack-dev libmsgpackc2 libjson-c-dev libjson-c5"
-HOST_PKGS="make gcc libc6-dev pkg-config python3 qemu-system-arm gcc-aarch64-linux-gnu
-  binutils-aarch64-linux-gnu cpio zstd xz-utils device-tree-compiler acpica-tools
+HOST_PKGS="make gcc libc6-dev pkg-config python3 cpio zstd xz-utils device-tree-compiler acpica-tools
   libcriterion-dev libfdt-dev libzstd-dev liburing-dev libssl-dev libmsgpack-dev libjson-c-dev
   clang libclang-rt-14-dev"
+
+# On x86_64 (or any non-arm64 host) vmm is cross-built and tested inside an
+# emulated arm64 host; an arm64 host builds and runs it natively.
+if [ "$(uname -m)" != aarch64 ]; then
+	HOST_PKGS="$HOST_PKGS qemu-system-arm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
+	FOREIGN=1
+else
+	FOREIGN=0
+fi
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -106,7 +114,7 @@ step_host() {
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $HOST_PKGS \
 			|| die "apt-get install failed"
 	fi
-	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	if [ "$FOREIGN" = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		log "adding the arm64 architecture (downloads only; nothing arm64 is installed)"
 		as_root dpkg --add-architecture arm64
 		apt_updated=0
@@ -232,10 +240,10 @@ main() {
 	case "$what" in
 	--print-cache) echo "$CACHE"; return 0;;
 	host) step_host;;
-	sysroot) step_host; step_sysroot;;
+	sysroot) step_host; [ "$FOREIGN" = 0 ] || step_sysroot;;
 	guest) step_host; step_guest;;
 	peer) step_host; step_peer;;
-	all) step_host; step_sysroot; step_guest; step_peer;;
+	all) step_host; [ "$FOREIGN" = 0 ] || step_sysroot; step_guest; step_peer;;
 	*) die "unknown step '$what' (host|sysroot|guest|peer|all)";;
 	esac
 }

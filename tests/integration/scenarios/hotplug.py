@@ -307,3 +307,22 @@ def qmp_control(ctx):
     ev = qmp_event("quit", "SHUTDOWN")
     st = vm.s.wait_exit(30)
     expect(st.exited_ok, f"vmm after quit: {st} (expected exit status 0)")
+
+
+@scenario("hotplug-reboot", tier="integration")
+def hotplug_reboot(ctx):
+    """A plugged vCPU stays plugged across a guest reboot (as on real hardware), and can be unplugged after."""
+    vm = HotplugVM(ctx, "hpreboot")
+    vm.plug(3)
+    vm.wait_sysfs("enabled", "0-1,3")
+    vm.online(3)
+    vm.wait_sysfs("online", "0-1,3")
+    vm.s.send("reboot -f")
+    vm.s.wait_for("GUEST-READY", BOOT_TIMEOUT, count=2, what="GUEST-READY after the guest reboot")
+    b = vm.s.boots()[-1]
+    expect(b.get("enabled") == "0-1,3", f"guest enabled after reboot: expected '0-1,3', saw '{b.get('enabled')}'")
+    expect(b.get("online") == "0-1,3", f"guest online after reboot: expected '0-1,3' (booted), saw '{b.get('online')}'")
+    vm.runs_on(3)
+    vm.unplug(3)
+    vm.wait_sysfs("enabled", "0-1")
+    vm.stop()
