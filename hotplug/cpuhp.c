@@ -102,12 +102,11 @@ static void find_next_event_locked(struct cpuhp *h)
 }
 
 struct deferred {
-	int eject;          /* vCPU index to eject, or -1 */
 	int ost;            /* vCPU index with a completed OST report, or -1 */
 	uint32_t ost_event, ost_status;
 };
 
-static void write_flags_locked(struct cpuhp *h, uint8_t v, struct deferred *d)
+static void write_flags_locked(struct cpuhp *h, uint8_t v)
 {
 	struct cpuhp_cpu_state *c = &h->cpus[h->selector];
 
@@ -122,7 +121,12 @@ static void write_flags_locked(struct cpuhp *h, uint8_t v, struct deferred *d)
 					     h->selector);
 			return;
 		}
-		d->eject = (int)h->selector;
+		/* Decided and applied in one critical section: once accepted, the CPU
+		 * reads as disabled to every vCPU (lock order: cpuhp, then vcpu). */
+		if (h->ops && h->ops->eject && h->ops->eject(h->ctx, h->selector) == 0) {
+			c->enabled = false;
+			c->eject_allowed = false;
+		}
 	} else if (v & CTL_FW_EJECT) {
 		log_warn_ratelimited("firmware eject (CEJF) is not supported: ignored");
 	}
@@ -131,7 +135,7 @@ static void write_flags_locked(struct cpuhp *h, uint8_t v, struct deferred *d)
 void cpuhp_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool is_write)
 {
 	struct cpuhp *h = opaque;
-	struct deferred d = { .eject = -1, .ost = -1 };
+	struct deferred d = { .ost = -1 };
 	uint32_t v = 0;
 	uint32_t i;
 
@@ -155,7 +159,7 @@ void cpuhp_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool
 		goto out;
 	switch (offset) {
 	case OFF_FLAGS:
-		write_flags_locked(h, (uint8_t)v, &d);
+		write_flags_locked(h, (uint8_t)v);
 		/* A wider write also carries the command byte. */
 		if (len < 2)
 			break;
@@ -181,14 +185,6 @@ void cpuhp_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool
 	}
 out:
 	pthread_mutex_unlock(&h->lock);
-	if (d.eject >= 0 && h->ops && h->ops->eject) {
-		if (h->ops->eject(h->ctx, (unsigned)d.eject) == 0) {
-			pthread_mutex_lock(&h->lock);
-			h->cpus[d.eject].enabled = false;
-			h->cpus[d.eject].eject_allowed = false;
-			pthread_mutex_unlock(&h->lock);
-		}
-	}
 	if (d.ost >= 0 && h->ops && h->ops->ost)
 		h->ops->ost(h->ctx, (unsigned)d.ost, d.ost_event, d.ost_status);
 }
@@ -199,6 +195,8 @@ void cpuhp_set_enabled(struct cpuhp *h, unsigned idx, bool enabled)
 		return;
 	pthread_mutex_lock(&h->lock);
 	h->cpus[idx].enabled = enabled;
+	if (!enabled) /* no event may stay pending for a CPU that is gone */
+		h->cpus[idx].inserting = h->cpus[idx].removing = h->cpus[idx].eject_allowed = false;
 	pthread_mutex_unlock(&h->lock);
 }
 

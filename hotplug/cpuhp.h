@@ -51,7 +51,8 @@ struct cpuhp_saved {
 
 struct cpuhp_ops {
 	/* The guest ejected vCPU idx (after a device_del). Return 0 to accept:
-	 * the CPU then reads as disabled at once. */
+	 * the CPU then reads as disabled at once. Called with the block's lock
+	 * held: it must not call back into the block. */
 	int (*eject)(void *ctx, unsigned idx);
 	/* The guest reported _OST for vCPU idx. */
 	void (*ost)(void *ctx, unsigned idx, uint32_t event, uint32_t status);

@@ -38,25 +38,26 @@ static void flush_input(struct console *c)
 	}
 }
 
-/* Handles the Ctrl-A escape in place; returns the new length. */
-static size_t filter_escape(struct console *c, uint8_t *b, size_t n, bool *quit)
+/* Copies n input bytes to out (room for 2n), handling the Ctrl-A escape, which may
+ * span reads. Returns the number of bytes for the guest. */
+static size_t filter_escape(struct console *c, const uint8_t *in, size_t n, uint8_t *out, bool *quit)
 {
 	size_t i, o = 0;
 
 	for (i = 0; i < n; i++) {
 		if (c->escape) {
 			c->escape = false;
-			if (b[i] == 'x' || b[i] == 'X') {
+			if (in[i] == 'x' || in[i] == 'X') {
 				*quit = true;
 				return o;
 			}
-			if (b[i] != CTRL_A)
-				b[o++] = CTRL_A;
-			b[o++] = b[i];
-		} else if (b[i] == CTRL_A) {
+			if (in[i] != CTRL_A)
+				out[o++] = CTRL_A; /* not an escape: pass both keys */
+			out[o++] = in[i];
+		} else if (in[i] == CTRL_A) {
 			c->escape = true;
 		} else {
-			b[o++] = b[i];
+			out[o++] = in[i];
 		}
 	}
 	return o;
@@ -65,14 +66,16 @@ static size_t filter_escape(struct console *c, uint8_t *b, size_t n, bool *quit)
 static void on_input(struct event_loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct console *c = opaque;
+	uint8_t raw[sizeof(c->buf) / 2];
 	bool quit = false;
 	ssize_t n;
 
 	(void)loop;
 	(void)events;
+
 	if (c->len)
 		return;
-	n = read(fd, c->buf, sizeof(c->buf));
+	n = read(fd, raw, sizeof(raw));
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return;
@@ -86,7 +89,12 @@ static void on_input(struct event_loop *loop, int fd, uint32_t events, void *opa
 		c->watching = false;
 		return;
 	}
-	c->len = c->tty ? filter_escape(c, c->buf, (size_t)n, &quit) : (size_t)n;
+	if (c->tty) {
+		c->len = filter_escape(c, raw, (size_t)n, c->buf, &quit);
+	} else {
+		memcpy(c->buf, raw, (size_t)n);
+		c->len = (size_t)n;
+	}
 	c->off = 0;
 	flush_input(c);
 	if (quit && c->sink && c->sink->quit)
@@ -170,10 +178,16 @@ void console_wake(struct console *c)
 
 void console_output(struct console *c, uint8_t byte)
 {
-	for (;;) {
-		ssize_t n = write(c->out_fd, &byte, 1);
+	/*
+	 * A blocking write from the vCPU's thread. If stdout stalls (a full pipe, a
+	 * terminal stopped with Ctrl-S), the only signal a vCPU thread takes is the
+	 * kick of a pause or stop request: it interrupts the write (no SA_RESTART) and
+	 * the byte is dropped, so a stalled reader can never wedge pause, snapshot or
+	 * shutdown.
+	 */
+	ssize_t n = write(c->out_fd, &byte, 1);
 
-		if (n == 1 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			return; /* output closed (EPIPE etc.): the guest keeps running */
-	}
+	if (n < 0 && errno == EINTR)
+		__atomic_add_fetch(&c->dropped, 1, __ATOMIC_RELAXED);
+	/* Other errors (EPIPE: nobody reads): the guest keeps running, output is lost. */
 }

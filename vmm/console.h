@@ -32,7 +32,8 @@ struct console {
 	bool watching;
 	bool escape;
 	struct termios saved;
-	uint8_t buf[256];
+	uint8_t buf[512];         /* input for the guest: twice a read (escape expansion) */
+	uint64_t dropped;         /* output bytes dropped while stdout stalled */
 	size_t len, off;
 	struct event_loop *loop;
 	const struct console_sink *sink;

@@ -64,6 +64,7 @@ struct vm {
 	uint8_t *ram;          /* host mapping of guest RAM */
 	uint64_t ram_gpa;
 	uint64_t ram_size;
+	bool ram_from_file;    /* RAM maps a snapshot's memory file (after a restore) */
 
 	unsigned max_vcpus;
 	struct vcpu *vcpus;    /* [max_vcpus], indexed by vCPU id */
@@ -84,6 +85,7 @@ struct vm {
 	struct ged ged;
 	bool ged_ready;
 	pthread_mutex_t ost_lock;
+	bool ost_lock_ready;
 	struct vm_ost_report ost[VM_OST_QUEUE];
 	unsigned ost_head, ost_count;
 	uint64_t last_plug_ns;  /* device_add received → GED interrupt raised */

@@ -86,6 +86,7 @@ int vm_hotplug_setup(struct vm *vm, char *errbuf, size_t errlen)
 	ret = -pthread_mutex_init(&vm->ost_lock, NULL);
 	if (ret)
 		return ret;
+	vm->ost_lock_ready = true;
 	if (!vm->cfg.acpi)
 		return 0; /* a device-tree guest cannot see hot-plugged vCPUs */
 	ids = calloc(vm->max_vcpus, sizeof(*ids));
@@ -135,7 +136,9 @@ void vm_hotplug_teardown(struct vm *vm)
 	if (vm->cpuhp_ready)
 		cpuhp_fini(&vm->cpuhp);
 	vm->ged_ready = vm->cpuhp_ready = vm->hotplug_ready = false;
-	pthread_mutex_destroy(&vm->ost_lock);
+	if (vm->ost_lock_ready)
+		pthread_mutex_destroy(&vm->ost_lock);
+	vm->ost_lock_ready = false;
 }
 
 static struct vcpu *find_by_dev_id(struct vm *vm, const char *id)
@@ -282,6 +285,8 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 		vcpu_stop(v);
 		pthread_mutex_lock(&v->lock);
 		v->admin = VCPU_PARKED;
+		v->power = VCPU_POWER_OFF;
+		v->on_pending = false;
 		v->dev_id[0] = 0;
 		pthread_mutex_unlock(&v->lock);
 		vm->gic.accessible[idx] = false;

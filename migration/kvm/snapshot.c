@@ -119,34 +119,52 @@ static bool chunk_is_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
-/* Guest RAM to fd: only chunks that were ever touched and are not all zero. */
+/*
+ * Guest RAM to fd, skipping all-zero chunks (holes). For anonymous RAM, chunks
+ * whose pages were never touched (neither present nor swapped, per
+ * /proc/self/pagemap) are zero and are not even read. RAM mapped from a snapshot
+ * (after a restore) is read in full: an untouched page there holds file data.
+ */
 static int write_memory(struct vm *vm, int fd, uint64_t *written)
 {
-	unsigned char resident[MEM_CHUNK / SZ_4K];
-	uint64_t off;
-	int ret;
+	long psize = sysconf(_SC_PAGESIZE);
+	uint64_t off, entries[MEM_CHUNK / 4096];
+	size_t per_chunk;
+	int pm = -1, ret;
 
 	*written = 0;
+	if (psize <= 0 || MEM_CHUNK % (uint64_t)psize)
+		psize = 4096;
+	per_chunk = MEM_CHUNK / (uint64_t)psize;
+	if (!vm->ram_from_file)
+		pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	for (off = 0; off < vm->ram_size; off += MEM_CHUNK) {
 		const uint8_t *p = vm->ram + off;
-		size_t len = (size_t)MIN(MEM_CHUNK, vm->ram_size - off), k;
-		bool any = true;
+		size_t len = (size_t)MIN(MEM_CHUNK, vm->ram_size - off), k, n = (len + psize - 1) / psize;
 
-		if (mincore((void *)p, len, resident) == 0) {
-			any = false;
-			for (k = 0; k < (len + SZ_4K - 1) / SZ_4K; k++)
-				any |= resident[k] & 1;
+		if (pm >= 0) {
+			off_t at = (off_t)((uintptr_t)p / (uint64_t)psize * sizeof(uint64_t));
+			bool touched = false;
+
+			if (n > per_chunk || pread(pm, entries, n * sizeof(uint64_t), at) != (ssize_t)(n * sizeof(uint64_t)))
+				touched = true; /* cannot tell: read the memory */
+			for (k = 0; !touched && k < n; k++)
+				touched = entries[k] & (3ULL << 62); /* present or swapped */
+			if (!touched)
+				continue;
 		}
-		if (!any || chunk_is_zero(p, len))
+		if (chunk_is_zero(p, len))
 			continue;
 		ret = write_all(fd, p, len, (off_t)off);
 		if (ret < 0)
-			return ret;
+			goto out;
 		*written += len;
 	}
-	if (ftruncate(fd, (off_t)vm->ram_size) < 0)
-		return -errno;
-	return 0;
+	ret = ftruncate(fd, (off_t)vm->ram_size) < 0 ? -errno : 0;
+out:
+	if (pm >= 0)
+		close(pm);
+	return ret;
 }
 
 static int write_file(const char *path, const void *buf, size_t len)
@@ -350,6 +368,15 @@ static int check_topology(struct vm *vm, const struct vm_saved *s, char *errbuf,
 		}
 		if (t->cold_booted != vm->vcpus[i].cold_booted) {
 			ERR("vCPU %u: cold-booted flag differs from the snapshot's", i);
+			return -EINVAL;
+		}
+		if (s->gic_cpus[i].mpidr != t->mpidr || s->gic_cpus[i].accessible != t->accessible ||
+		    t->accessible != t->enabled) {
+			ERR("bad snapshot state: vCPU %u's GIC state does not match the topology", i);
+			return -EINVAL;
+		}
+		if (vm->cpuhp_ready && (s->cpuhp.nr_cpus != vm->max_vcpus || s->cpuhp.cpus[i].enabled != t->enabled)) {
+			ERR("bad snapshot state: the CPU hot-plug block does not match the topology for vCPU %u", i);
 			return -EINVAL;
 		}
 		if (t->enabled && !t->cold_booted && !vm->hotplug_ready) {

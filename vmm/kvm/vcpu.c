@@ -79,6 +79,7 @@ err_close:
 int vcpu_arch_init(struct vcpu *v, bool power_off)
 {
 	struct kvm_vcpu_init init = { .target = v->vm->vcpu_target };
+	uint64_t mpidr;
 	int ret;
 
 	memcpy(init.features, v->vm->vcpu_features, sizeof(init.features));
@@ -89,12 +90,15 @@ int vcpu_arch_init(struct vcpu *v, bool power_off)
 		log_err("KVM_ARM_VCPU_INIT of vCPU %u failed: %s", v->id, strerror(-ret));
 		return ret;
 	}
-	ret = kvm_get_reg(v->fd, KVM_REG_MPIDR_EL1, &v->mpidr);
+	ret = kvm_get_reg(v->fd, KVM_REG_MPIDR_EL1, &mpidr);
 	if (ret < 0) {
 		log_err("cannot read MPIDR of vCPU %u: %s", v->id, strerror(-ret));
 		return ret;
 	}
-	v->mpidr &= MPIDR_AFFINITY_MASK;
+	/* Other vCPU threads look vCPUs up by MPIDR: only ever store the final value. */
+	mpidr &= MPIDR_AFFINITY_MASK;
+	if (v->mpidr != mpidr)
+		__atomic_store_n(&v->mpidr, mpidr, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -131,18 +135,55 @@ void vcpu_destroy(struct vcpu *v)
 	v->fd = -1;
 }
 
+static int apply_power_on(struct vcpu *v, uint64_t entry, uint64_t ctx);
+
+/*
+ * Lets KVM finish an MMIO exit we already emulated (write the read data to the
+ * destination register, step the PC): KVM_RUN with immediate_exit set completes
+ * it and returns EINTR without entering the guest. A vCPU must never be paused,
+ * saved or parked half-way through an access.
+ */
+static void complete_mmio(struct vcpu *v, bool *mmio_incomplete)
+{
+	if (!*mmio_incomplete)
+		return;
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (ioctl(v->fd, KVM_RUN, 0) == 0 || errno != EINTR)
+		log_warn("vCPU %u: completing an MMIO access before a pause did not return EINTR", v->id);
+	*mmio_incomplete = false;
+}
+
 /*
  * Waits until the thread may enter the guest: handles pause and stop requests,
  * idles while the vCPU is powered off (or the VM is ending), and applies a
- * pending PSCI CPU_ON. Returns true when the thread must end. Called with no
- * exit half-done: KVM completes a pending MMIO read before it honours
- * immediate_exit, so a paused vCPU's registers are consistent.
+ * pending PSCI CPU_ON. Returns true when the thread must end. Before it
+ * acknowledges a request, an emulated MMIO access is completed and an accepted
+ * CPU_ON is applied, so a paused vCPU's saved state is what the guest was told.
  */
-static bool wait_until_runnable(struct vcpu *v, uint64_t *entry, uint64_t *ctx, bool *power_on)
+static bool wait_until_runnable(struct vcpu *v, bool *mmio_incomplete)
 {
-	*power_on = false;
+	uint64_t entry, ctx;
+
 	pthread_mutex_lock(&v->lock);
 	for (;;) {
+		if (v->req != VCPU_REQ_NONE && *mmio_incomplete) {
+			pthread_mutex_unlock(&v->lock);
+			complete_mmio(v, mmio_incomplete);
+			pthread_mutex_lock(&v->lock);
+			continue;
+		}
+		if (v->on_pending && !v->halted) {
+			entry = v->on_entry;
+			ctx = v->on_ctx;
+			pthread_mutex_unlock(&v->lock);
+			if (apply_power_on(v, entry, ctx) < 0) {
+				log_err("vCPU %u: power-on at 0x%llx failed", v->id, (unsigned long long)entry);
+				vm_request_exit(v->vm, VM_EXIT_ERROR);
+				v->halted = true;
+			}
+			pthread_mutex_lock(&v->lock);
+			continue;
+		}
 		if (v->req == VCPU_REQ_STOP) {
 			v->state = VCPU_THREAD_STOPPED;
 			pthread_cond_broadcast(&v->cond);
@@ -158,16 +199,11 @@ static bool wait_until_runnable(struct vcpu *v, uint64_t *entry, uint64_t *ctx, 
 			continue;
 		}
 		v->state = VCPU_THREAD_RUNNING;
-		if (v->halted || (v->power == VCPU_POWER_OFF && !v->on_pending)) {
+		if (v->halted || v->power == VCPU_POWER_OFF) {
 			pthread_cond_wait(&v->cond, &v->lock);
 			continue;
 		}
 		break;
-	}
-	if (v->on_pending) {
-		*power_on = true;
-		*entry = v->on_entry;
-		*ctx = v->on_ctx;
 	}
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&v->lock);
@@ -326,8 +362,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct kvm_run *run = v->run;
-	uint64_t entry, ctx;
-	bool power_on;
+	bool mmio_incomplete = false;
 	sigset_t set;
 	char name[16];
 
@@ -341,12 +376,9 @@ static void *vcpu_thread(void *arg)
 	for (;;) {
 		int ret;
 
-		if (wait_until_runnable(v, &entry, &ctx, &power_on))
+		if (wait_until_runnable(v, &mmio_incomplete))
 			break;
-		if (power_on && apply_power_on(v, entry, ctx) < 0) {
-			fail(v, "power-on failed", entry);
-			continue;
-		}
+		mmio_incomplete = false;
 		ret = ioctl(v->fd, KVM_RUN, 0);
 		if (ret < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -358,6 +390,7 @@ static void *vcpu_thread(void *arg)
 		case KVM_EXIT_MMIO:
 			mmio_bus_access(&v->vm->bus, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 					run->mmio.is_write);
+			mmio_incomplete = true;
 			break;
 		case KVM_EXIT_HYPERCALL:
 			handle_hypercall(v);

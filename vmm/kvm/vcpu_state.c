@@ -141,6 +141,11 @@ int vcpu_load_state(struct vcpu *v, const struct vcpu_state *s)
 		log_err("vCPU %u: KVM_SET_MP_STATE(%u): %s", v->id, s->mp_state, strerror(-ret));
 		return ret;
 	}
-	v->power = s->power_on ? VCPU_POWER_ON : VCPU_POWER_OFF;
+	/*
+	 * The power state follows KVM's MP state (STOPPED = off), not the saved flag:
+	 * right even if this host's KVM forwards PSCI differently from the source's.
+	 * Without userspace PSCI, KVM powers vCPUs on itself: their threads must run.
+	 */
+	v->power = (!v->vm->psci_user || s->mp_state != KVM_MP_STATE_STOPPED) ? VCPU_POWER_ON : VCPU_POWER_OFF;
 	return 0;
 }

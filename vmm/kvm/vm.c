@@ -123,6 +123,7 @@ static int setup_ram(struct vm *vm, int mem_fd, char *errbuf, size_t errlen)
 			ERR("cannot map the snapshot's memory: %s", strerror(-ret));
 			return ret;
 		}
+		vm->ram_from_file = true;
 	} else {
 		madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
 	}
