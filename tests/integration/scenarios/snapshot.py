@@ -9,7 +9,7 @@ BOOT_TIMEOUT = 180
 # in guest memory whose checksum is recorded.
 WORKLOAD = ("dd if=/dev/urandom of=/pat bs=1M count=16 2>/dev/null && md5sum /pat > /pat.md5 && "
             "(n=0; while :; do n=$((n+1)); echo $n > /cnt.tmp; mv /cnt.tmp /cnt; done) > /dev/null 2>&1 & "
-            "sleep 1; echo started")
+            "i=0; while [ ! -s /cnt ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; echo started")
 
 
 class Restored(HotplugVM):
@@ -25,9 +25,10 @@ class Restored(HotplugVM):
 
 def _probe(vm):
     """(counter, uptime seconds, wall clock seconds) in the guest."""
+    # /cnt is replaced atomically (mv), so a read sees a whole number.
     st, out = vm.guest("read c < /cnt; read u _ < /proc/uptime; echo \"@p $c $u $(date +%s)\"", 60)
     line = next((ln for ln in out if ln.startswith("@p ")), None)
-    expect(st == 0 and line, f"guest probe failed: {out!r}")
+    expect(st == 0 and line and len(line.split()) == 4, f"guest probe failed: {out!r}")
     c, u, d = line.split()[1:4]
     return int(c), float(u), int(d)
 
