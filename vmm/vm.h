@@ -64,7 +64,7 @@ struct vm {
 	uint8_t *ram;          /* host mapping of guest RAM */
 	uint64_t ram_gpa;
 	uint64_t ram_size;
-	bool ram_from_file;    /* RAM maps a snapshot's memory file (after a restore) */
+	int ram_fd;            /* the snapshot memory file RAM maps (after a restore), or -1 */
 
 	unsigned max_vcpus;
 	struct vcpu *vcpus;    /* [max_vcpus], indexed by vCPU id */

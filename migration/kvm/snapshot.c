@@ -119,40 +119,51 @@ static bool chunk_is_zero(const uint8_t *p, size_t len)
 	return true;
 }
 
+/* True when the snapshot file RAM was restored from has only a hole in [off, off+len). */
+static bool source_hole(int fd, uint64_t off, size_t len)
+{
+	off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+
+	if (data < 0)
+		return errno == ENXIO; /* no data at or after off */
+	return (uint64_t)data >= off + len;
+}
+
 /*
- * Guest RAM to fd, skipping all-zero chunks (holes). For anonymous RAM, chunks
- * whose pages were never touched (neither present nor swapped, per
- * /proc/self/pagemap) are zero and are not even read. RAM mapped from a snapshot
- * (after a restore) is read in full: an untouched page there holds file data.
+ * Guest RAM to fd, skipping all-zero chunks (holes). Chunks whose pages were never
+ * touched since the VM started (neither present nor swapped, per
+ * /proc/self/pagemap) are not even read: for anonymous RAM they are zero; for RAM
+ * mapped from a snapshot they hold that file's data, so they are skipped only
+ * where that file has a hole.
  */
 static int write_memory(struct vm *vm, int fd, uint64_t *written)
 {
 	long psize = sysconf(_SC_PAGESIZE);
 	uint64_t off, entries[MEM_CHUNK / 4096];
 	size_t per_chunk;
-	int pm = -1, ret;
+	int pm, ret;
 
 	*written = 0;
 	if (psize <= 0 || MEM_CHUNK % (uint64_t)psize)
 		psize = 4096;
 	per_chunk = MEM_CHUNK / (uint64_t)psize;
-	if (!vm->ram_from_file)
-		pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	for (off = 0; off < vm->ram_size; off += MEM_CHUNK) {
 		const uint8_t *p = vm->ram + off;
 		size_t len = (size_t)MIN(MEM_CHUNK, vm->ram_size - off), k, n = (len + psize - 1) / psize;
+		bool touched = true;
 
-		if (pm >= 0) {
+		if (pm >= 0 && n <= per_chunk) {
 			off_t at = (off_t)((uintptr_t)p / (uint64_t)psize * sizeof(uint64_t));
-			bool touched = false;
 
-			if (n > per_chunk || pread(pm, entries, n * sizeof(uint64_t), at) != (ssize_t)(n * sizeof(uint64_t)))
-				touched = true; /* cannot tell: read the memory */
-			for (k = 0; !touched && k < n; k++)
-				touched = entries[k] & (3ULL << 62); /* present or swapped */
-			if (!touched)
-				continue;
+			if (pread(pm, entries, n * sizeof(uint64_t), at) == (ssize_t)(n * sizeof(uint64_t))) {
+				touched = false;
+				for (k = 0; k < n; k++)
+					touched |= (entries[k] & (3ULL << 62)) != 0; /* present or swapped */
+			}
 		}
+		if (!touched && (vm->ram_fd < 0 || source_hole(vm->ram_fd, off, len)))
+			continue;
 		if (chunk_is_zero(p, len))
 			continue;
 		ret = write_all(fd, p, len, (off_t)off);

@@ -123,7 +123,13 @@ static int setup_ram(struct vm *vm, int mem_fd, char *errbuf, size_t errlen)
 			ERR("cannot map the snapshot's memory: %s", strerror(-ret));
 			return ret;
 		}
-		vm->ram_from_file = true;
+		/* Kept to tell a later snapshot which untouched pages hold data. */
+		vm->ram_fd = fcntl(mem_fd, F_DUPFD_CLOEXEC, 0);
+		if (vm->ram_fd < 0) {
+			ret = -errno;
+			ERR("cannot keep the snapshot's memory file open: %s", strerror(-ret));
+			return ret;
+		}
 	} else {
 		madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
 	}
@@ -505,7 +511,7 @@ int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void
 		return -ENOMEM;
 	}
 	vm->cfg = *cfg;
-	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->event_fd = vm->ram_fd = -1;
 	vm->gic.fd = -1;
 	vm->max_vcpus = cfg->max_vcpus;
 	vm->ram_gpa = LAYOUT_RAM_BASE;
@@ -654,6 +660,8 @@ void vm_destroy(struct vm *vm)
 		close(vm->vm_fd);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
+	if (vm->ram_fd >= 0)
+		close(vm->ram_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	if (vm->event_fd >= 0)
