@@ -113,7 +113,7 @@ $(NATIVE_LIB): $(NATIVE_PORTABLE_OBJS)
 
 $(UNIT_BIN): $(UNIT_SRCS:%.c=$(NATIVE_DIR)/obj/%.o) $(NATIVE_LIB)
 	@echo "  LD      $@"
-	$(Q)$(NATIVE_CC) $(NATIVE_CFLAGS) -o $@ $(filter %.o,$^) $(NATIVE_LIB) -lcriterion $(NATIVE_LDLIBS)
+	$(Q)$(NATIVE_CC) $(NATIVE_CFLAGS) -o $@ $(filter %.o,$^) $(NATIVE_LIB) -lcriterion -lutil $(NATIVE_LDLIBS)
 
 $(NATIVE_DIR)/%: $(NATIVE_DIR)/obj/tools/%.o $(NATIVE_LIB)
 	@echo "  LD      $@"
