@@ -4,7 +4,6 @@
  *   vmm cpu list --api PATH
  *   vmm cpu add N [--id ID] --api PATH
  *   vmm cpu del N [--no-wait] [--timeout SEC] --api PATH
- *   vmm qmp --api PATH COMMAND ['{"json": "arguments"}']
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -17,7 +16,6 @@
 #include "vmm/cmd.h"
 #include "vmm/qmp_client.h"
 
-#define CMD_TIMEOUT_MS 10000
 
 static uint64_t now_ns(void)
 {
@@ -30,33 +28,6 @@ static uint64_t now_ns(void)
 static const char cpu_usage[] = "usage: vmm cpu list --api PATH\n"
 				"       vmm cpu add N [--id ID] --api PATH\n"
 				"       vmm cpu del N [--no-wait] [--timeout SEC] --api PATH\n";
-
-static int connect_api(const char *path, struct qmp_client **c)
-{
-	int ret;
-
-	if (!path) {
-		fprintf(stderr, "vmm: error: --api PATH (the VM's --api-socket) is required\n");
-		return -EINVAL;
-	}
-	ret = qmp_client_connect(path, CMD_TIMEOUT_MS, c);
-	if (ret < 0)
-		fprintf(stderr, "vmm: error: cannot connect to %s: %s\n", path, strerror(-ret));
-	return ret;
-}
-
-static int execute(struct qmp_client *c, const char *cmd, struct json_object *args, struct json_object **ret)
-{
-	char *desc = NULL;
-	int rc = qmp_client_execute(c, cmd, args, CMD_TIMEOUT_MS, ret, &desc);
-
-	if (rc == -EREMOTEIO)
-		fprintf(stderr, "vmm: error: %s\n", desc ? desc : "command failed");
-	else if (rc < 0)
-		fprintf(stderr, "vmm: error: %s: %s\n", cmd, strerror(-rc));
-	free(desc);
-	return rc;
-}
 
 static int parse_index(const char *s, unsigned *out)
 {
@@ -79,9 +50,9 @@ static int cpu_list(struct qmp_client *c)
 	size_t i, j;
 	int rc;
 
-	rc = execute(c, "query-hotpluggable-cpus", NULL, &hp);
+	rc = cmd_execute(c, "query-hotpluggable-cpus", NULL, &hp);
 	if (rc == 0)
-		rc = execute(c, "query-cpus-fast", NULL, &fast);
+		rc = cmd_execute(c, "query-cpus-fast", NULL, &fast);
 	if (rc < 0)
 		goto out;
 	printf("%-5s %-9s %-9s %-8s %s\n", "vcpu", "state", "power", "thread", "qom-path");
@@ -121,7 +92,7 @@ static int find_id(struct qmp_client *c, unsigned idx, char *id, size_t len)
 {
 	struct json_object *hp = NULL;
 	size_t i;
-	int rc = execute(c, "query-hotpluggable-cpus", NULL, &hp);
+	int rc = cmd_execute(c, "query-hotpluggable-cpus", NULL, &hp);
 
 	if (rc < 0)
 		return rc;
@@ -185,7 +156,7 @@ int cmd_cpu(int argc, char **argv)
 		fprintf(stderr, "%s", cpu_usage);
 		return 2;
 	}
-	if (connect_api(api, &c) < 0)
+	if (cmd_connect(api, &c) < 0)
 		return 1;
 	if (!strcmp(sub, "list")) {
 		rc = cpu_list(c);
@@ -201,7 +172,7 @@ int cmd_cpu(int argc, char **argv)
 		json_object_object_add(a, "core-id", json_object_new_int64(idx));
 		struct json_object *r = NULL, *lat;
 
-		rc = execute(c, "device_add", a, &r);
+		rc = cmd_execute(c, "device_add", a, &r);
 		json_object_put(a);
 		if (rc == 0) {
 			if (json_object_object_get_ex(r, "x-plug-latency-ns", &lat))
@@ -221,7 +192,7 @@ int cmd_cpu(int argc, char **argv)
 		if (rc == 0) {
 			a = json_object_new_object();
 			json_object_object_add(a, "id", json_object_new_string(buf));
-			rc = execute(c, "device_del", a, NULL);
+			rc = cmd_execute(c, "device_del", a, NULL);
 			json_object_put(a);
 		}
 		if (rc == 0 && wait) {
@@ -254,67 +225,6 @@ int cmd_cpu(int argc, char **argv)
 		fprintf(stderr, "%s", cpu_usage);
 		rc = -EINVAL;
 	}
-	qmp_client_close(c);
-	return rc < 0 ? 1 : 0;
-}
-
-int cmd_qmp(int argc, char **argv)
-{
-	struct json_object *args = NULL, *ret = NULL;
-	struct qmp_client *c = NULL;
-	const char *api = NULL, *cmd = NULL, *json = NULL, *wait_event = NULL;
-	int i, rc, timeout_s = 60;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--api") && i + 1 < argc)
-			api = argv[++i];
-		else if (!strcmp(argv[i], "--wait-event") && i + 1 < argc)
-			wait_event = argv[++i];
-		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
-			timeout_s = atoi(argv[++i]);
-		else if (!cmd)
-			cmd = argv[i];
-		else if (!json)
-			json = argv[i];
-		else {
-			fprintf(stderr, "usage: vmm qmp --api PATH [--wait-event NAME [--timeout SEC]] COMMAND ['{json}']\n");
-			return 2;
-		}
-	}
-	if (!cmd) {
-		fprintf(stderr, "usage: vmm qmp --api PATH COMMAND ['{json arguments}']\n");
-		return 2;
-	}
-	if (json) {
-		args = json_tokener_parse(json);
-		if (!args || !json_object_is_type(args, json_type_object)) {
-			fprintf(stderr, "vmm: error: the arguments must be a JSON object\n");
-			json_object_put(args);
-			return 2;
-		}
-	}
-	if (connect_api(api, &c) < 0) {
-		json_object_put(args);
-		return 1;
-	}
-	rc = execute(c, cmd, args, &ret);
-	if (rc == 0)
-		printf("%s\n", json_object_to_json_string_ext(ret, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (rc == 0 && wait_event) {
-		struct json_object *ev = NULL;
-
-		/* Events that arrived with or after the answer. */
-		rc = qmp_client_wait_event(c, wait_event, timeout_s * 1000, &ev);
-		if (rc == 0)
-			printf("%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
-									  JSON_C_TO_STRING_NOSLASHESCAPE));
-		else
-			fprintf(stderr, "vmm: error: no %s event within %d s: %s\n", wait_event, timeout_s,
-				strerror(-rc));
-		json_object_put(ev);
-	}
-	json_object_put(ret);
-	json_object_put(args);
 	qmp_client_close(c);
 	return rc < 0 ? 1 : 0;
 }

@@ -41,11 +41,8 @@ int cmd_snapshot(int argc, char **argv)
 		fprintf(stderr, "usage: vmm snapshot --api PATH --to DIR [--stop]\n");
 		return 2;
 	}
-	rc = qmp_client_connect(api, 10000, &c);
-	if (rc < 0) {
-		fprintf(stderr, "vmm: error: cannot connect to %s: %s\n", api, strerror(-rc));
+	if (cmd_connect(api, &c) < 0)
 		return 1;
-	}
 	args = json_object_new_object();
 	json_object_object_add(args, "path", json_object_new_string(dir));
 	json_object_object_add(args, "stop", json_object_new_boolean(stop));
