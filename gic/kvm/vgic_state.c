@@ -218,6 +218,13 @@ int vgic_save(struct vgic *g, const uint64_t *mpidrs, struct gic_dist_state *dis
 	int ret;
 
 	memset(dist, 0, sizeof(*dist));
+	/* Flush LPI pending state into guest RAM before RAM is copied (a no-op while no
+	 * LPIs exist; done anyway so the order is right when an ITS arrives). */
+	ret = kvm_set_attr(g->fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES, NULL);
+	if (ret < 0 && ret != -ENXIO) {
+		log_err("cannot flush the GIC pending tables: %s", strerror(-ret));
+		return ret;
+	}
 	ret = dist_access(g, dist, false);
 	for (i = 0; ret >= 0 && i < g->nr_vcpus; i++) {
 		memset(&cpus[i], 0, sizeof(cpus[i]));
