@@ -59,6 +59,13 @@ class HotplugVM:
         st, out = self.guest(f"echo {1 if on else 0} > {SYS}/cpu{n}/online")
         expect(st == 0, f"guest `echo {int(on)} > cpu{n}/online`: status {st}, {out!r} (expected 0)")
 
+    def plug_online(self, n, enabled, online):
+        """Plugs vCPU n, waits for the guest's `enabled`, onlines it, waits for `online`."""
+        self.plug(n)
+        self.wait_sysfs("enabled", enabled)
+        self.online(n)
+        self.wait_sysfs("online", online)
+
     def runs_on(self, n):
         st, out = self.guest(f"taskset -c {n} cut -d' ' -f39 /proc/self/stat")
         expect(st == 0 and out == [str(n)],
@@ -118,10 +125,7 @@ def hotplug(ctx):
 def hotunplug(ctx):
     """device_del core 4 after onlining it: DEVICE_DELETED, guest enabled 0-1; plug again works."""
     vm = HotplugVM(ctx, "hotunplug")
-    vm.plug(4)
-    vm.wait_sysfs("enabled", "0-1,4")
-    vm.online(4)
-    vm.wait_sysfs("online", "0-1,4")
+    vm.plug_online(4, "0-1,4", "0-1,4")
     out = vm.unplug(4)
     ctx.note("  " + " ".join(out))
     vm.wait_sysfs("enabled", "0-1")
@@ -131,10 +135,7 @@ def hotunplug(ctx):
     st, out = vm.qmp("query-hotpluggable-cpus")
     expect(st == 0 and "core4" not in "".join(out), "query-hotpluggable-cpus after unplug still lists core4")
     # And again.
-    vm.plug(4)
-    vm.wait_sysfs("enabled", "0-1,4")
-    vm.online(4)
-    vm.wait_sysfs("online", "0-1,4")
+    vm.plug_online(4, "0-1,4", "0-1,4")
     vm.runs_on(4)
     _guest_clean_dmesg(vm)
     vm.stop()
@@ -193,7 +194,6 @@ def hotplug_cycles(ctx):
     expect(after[2] <= before[2] + 256,
            f"vmm RSS outside guest RAM grew from {before[2]} to {after[2]} KiB (expected < 256 KiB growth)")
     vm.wait_sysfs("enabled", "0-1")
-    st, out = vm.guest("jobs -p | wc -l; cat /proc/loadavg")
     vm.stop()
 
 
@@ -264,10 +264,7 @@ def hotplug_hostile(ctx):
     st, err = ctx.sh(f"wc -l < {q(ctx.runner.ex.T)}/s/hostile/err", 10)
     ctx.note(f"  vmm log lines: {err[0] if err else '?'}")
     expect(err and int(err[0]) < 500, f"vmm log not rate-limited: {err[0] if err else '?'} lines")
-    vm.plug(4)
-    vm.wait_sysfs("enabled", "0-1,4")
-    vm.online(4)
-    vm.wait_sysfs("online", "0-1,4")
+    vm.plug_online(4, "0-1,4", "0-1,4")
     vm.unplug(4)
     vm.wait_sysfs("enabled", "0-1")
     vm.stop()
@@ -313,10 +310,7 @@ def qmp_control(ctx):
 def hotplug_reboot(ctx):
     """A plugged vCPU stays plugged across a guest reboot (as on real hardware), and can be unplugged after."""
     vm = HotplugVM(ctx, "hpreboot")
-    vm.plug(3)
-    vm.wait_sysfs("enabled", "0-1,3")
-    vm.online(3)
-    vm.wait_sysfs("online", "0-1,3")
+    vm.plug_online(3, "0-1,3", "0-1,3")
     vm.s.send("reboot -f")
     vm.s.wait_for("GUEST-READY", BOOT_TIMEOUT, count=2, what="GUEST-READY after the guest reboot")
     b = vm.s.boots()[-1]

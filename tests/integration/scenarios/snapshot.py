@@ -93,10 +93,7 @@ def snapshot_asymmetric(ctx):
     r.runs_on(4)
     r.runs_on(5)
     # The restored VM accepts further plugs and unplugs.
-    r.plug(3)
-    r.wait_sysfs("enabled", "0-1,3-5")
-    r.online(3)
-    r.wait_sysfs("online", "0-1,3-5")
+    r.plug_online(3, "0-1,3-5", "0-1,3-5")
     r.runs_on(3)
     r.unplug(4)
     r.wait_sysfs("enabled", "0-1,3,5")
@@ -111,10 +108,7 @@ def snapshot_asymmetric(ctx):
 def snapshot_twice(ctx):
     """snapshot -> restore -> snapshot -> restore, with a plugged vCPU and a running workload."""
     vm = HotplugVM(ctx, "twice", cpus="boot=1,max=4")
-    vm.plug(2)
-    vm.wait_sysfs("enabled", "0,2")
-    vm.online(2)
-    vm.wait_sysfs("online", "0,2")
+    vm.plug_online(2, "0,2", "0,2")
     st, out = vm.guest(WORKLOAD, 120)
     c0, _u, _d = _probe(vm)
     for i in (1, 2):
