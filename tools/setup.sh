@@ -21,7 +21,7 @@ HOST_PKGS="make gcc libc6-dev pkg-config python3 cpio zstd xz-utils device-tree-
 # On x86_64 (or any non-arm64 host) vmm is cross-built and tested inside an
 # emulated arm64 host; an arm64 host builds and runs it natively.
 if [ "$(uname -m)" != aarch64 ]; then
-	HOST_PKGS="$HOST_PKGS qemu-system-arm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
+	HOST_PKGS="$HOST_PKGS qemu-system-arm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross"
 	FOREIGN=1
 else
 	FOREIGN=0
@@ -216,7 +216,7 @@ step_peer() {
 	log "fetching the arm64 QEMU peer (dependency closure of qemu-system-arm:arm64)"
 	rm -rf "$pd"; mkdir -p "$pd/root"
 	local names
-	names=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+	names=$(apt-cache -o APT::Default-Release="$bp" depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
 		--no-replaces --no-enhances --no-pre-depends qemu-system-arm:arm64 2>/dev/null |
 		sed -n 's/^\([a-z0-9][^ <>]*\)$/\1/p' | sed 's/:arm64$//' | sort -u)
 	local want=() n

@@ -61,6 +61,20 @@ int cmd_snapshot(int argc, char **argv)
 	return rc < 0 ? 1 : 0;
 }
 
+/* `vmm run` flags that describe the machine: a snapshot already fixes them. */
+static bool restore_fixed_flag(const char *arg)
+{
+	static const char *const fixed[] = { "--cpus", "--memory", "--kernel", "--initrd", "--cmdline", "--acpi" };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		n = strlen(fixed[i]);
+		if (!strncmp(arg, fixed[i], n) && (arg[n] == '\0' || arg[n] == '='))
+			return true;
+	}
+	return false;
+}
+
 int cmd_restore(int argc, char **argv)
 {
 	struct vm_config cfg = { 0 };
@@ -72,7 +86,13 @@ int cmd_restore(int argc, char **argv)
 			dir = argv[++i];
 		else if (!strcmp(argv[i], "--api-socket") && i + 1 < argc)
 			cfg.api_socket = argv[++i];
-		else {
+		else if (restore_fixed_flag(argv[i])) {
+			fprintf(stderr,
+				"vmm: error: %s cannot be given to restore: the snapshot fixes the machine's shape "
+				"(vCPUs, memory, kernel and boot configuration)\n",
+				argv[i]);
+			return 2;
+		} else {
 			fprintf(stderr, "usage: vmm restore --from DIR [--api-socket PATH]\n");
 			return 2;
 		}

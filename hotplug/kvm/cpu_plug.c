@@ -235,6 +235,10 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 		return -EINVAL;
 	}
 	v = &vm->vcpus[idx];
+	if (find_by_dev_id(vm, id) == v && v->admin == VCPU_ENABLED) {
+		ERR("vCPU %u is already plugged%s", idx, v->cold_booted ? " (cold-booted)" : "");
+		return -EEXIST;
+	}
 	if (find_by_dev_id(vm, id)) {
 		ERR("Duplicate device ID '%s'", id);
 		return -EEXIST;

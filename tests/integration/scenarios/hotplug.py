@@ -209,6 +209,7 @@ def hotplug_refusals(ctx):
         ("core-id >= max", ["qmp", "device_add", '{"driver":"host-arm-cpu","id":"c9","core-id":6}'], "out of range"),
         ("plug an enabled vCPU", ["qmp", "device_add", '{"driver":"host-arm-cpu","id":"again","core-id":4}'],
          "already plugged"),
+        ("plug a cold-booted vCPU", ["cpu", "add", "1"], "already plugged (cold-booted)"),
         ("duplicate id", ["qmp", "device_add", '{"driver":"host-arm-cpu","id":"core4","core-id":5}'], "Duplicate"),
         ("unknown id", ["qmp", "device_del", '{"id":"nosuch"}'], "not found"),
         ("wrong driver", ["qmp", "device_add", '{"driver":"cortex-a57-arm-cpu","id":"x","core-id":5}'],

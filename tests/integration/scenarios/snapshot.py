@@ -180,6 +180,18 @@ def snapshot_bad_input(ctx):
         if why:
             problems.append(label)
             details.append(f"{label}: {why}")
+    # Flags that describe the machine cannot be given to restore: the snapshot fixes them.
+    for i, flag in enumerate([["--cpus", "boot=2,max=4"], ["--memory", "1G"], ["--kernel", "/nonexistent"]]):
+        _rc, lines = ctx.sh(f"run_once badflag{i} 30000 {q(ctx.vmm)} restore --from {good} "
+                            + " ".join(q(a) for a in flag), 90)
+        st = Status(first(lines, "status"))
+        errs = [e for e in tagged(lines, "err") if e.startswith("vmm: error:")]
+        ctx.note(f"  restore {flag[0]}: {st}; {errs[0][:160] if errs else 'no error line'}")
+        if st.running or st.kind != "exit" or st.code == 0 or not errs or \
+                flag[0] not in errs[0] or "cannot be given to restore" not in errs[0]:
+            problems.append(f"restore {flag[0]}")
+            details.append(f"restore {flag[0]}: {st}, {errs[:1]!r} (expected an error saying the snapshot "
+                           f"fixes the machine's shape and {flag[0]} cannot be given to restore)")
     ctx.expect_no_procs("vmm", "after the bad restores")
     # The good snapshot still restores.
     ctx.sh("rm -rf /tmp/snap-bad*", 60)
@@ -189,5 +201,5 @@ def snapshot_bad_input(ctx):
     r.stop()
     ctx.sh(f"rm -rf {good}", 60)
     if problems:
-        raise Fail(f"{len(problems)} of {len(DAMAGE)} damaged snapshots mishandled, first: {details[0]}",
+        raise Fail(f"{len(problems)} of {len(DAMAGE) + 3} bad restores mishandled, first: {details[0]}",
                    details=details)
