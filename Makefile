@@ -8,6 +8,8 @@
 #   make check-integration  scenarios on a real arm64 KVM (emulated host, or this host if arm64)
 #   make bench           benchmarks, printed as `bench: <metric> ours=… peer=… ratio=…`
 #   make demo            boots a guest and shows its CPUs
+#   make check-fresh     the README's commands in a new Debian root (debootstrap + chroot; root only;
+#                        not part of check: FRESH_TIER=unit stops after the unit tier)
 #   make SAN=asan        native parts with AddressSanitizer + UBSan (SAN=tsan: ThreadSanitizer)
 #   make O=dir           build somewhere else than build/
 #   make WERROR=0        do not turn warnings into errors
@@ -85,7 +87,7 @@ L1_BINS := $(L1_SRCS:tests/l1/%.c=$(ARM_DIR)/l1/%)
 
 SETUP_STAMP := $(O)/.setup-host
 
-.PHONY: all native arm64 check check-unit check-fuzz check-integration bench demo clean setup fuzz
+.PHONY: all native arm64 check check-unit check-fuzz check-integration check-fresh bench demo clean setup fuzz
 all: native arm64
 
 native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%)
@@ -161,6 +163,9 @@ bench: all
 
 demo: all
 	$(PYTHON) tests/integration/run.py --build $(O) --tier demo
+
+check-fresh:
+	tools/check-fresh.sh
 
 # libFuzzer target for the state stream reader (clang). make fuzz FUZZ_TIME=60
 FUZZ_DIR := $(O)/fuzz

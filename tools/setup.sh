@@ -2,8 +2,9 @@
 # Installs what vmm needs to build and test on a Debian 12 machine, and caches the
 # arm64 downloads (kernel, busybox, static libraries, the QEMU peer) outside the clone.
 #
-#   tools/setup.sh [host|sysroot|guest|peer|all]   (default: all)
+#   tools/setup.sh [host|sysroot|guest|peer|selftest|all]   (default: all; all ends with the self-test)
 #   tools/setup.sh --print-cache                   prints the cache directory
+#   tools/setup.sh --print-archive                 prints the Debian archive address of the apt sources
 #
 # Idempotent: every step checks first and does nothing when its result exists.
 # Package downloads come only from the machine's own apt sources; the
@@ -16,7 +17,7 @@ SYSROOT_PKGS="libfdt-dev libfdt1 libzstd-dev libzstd1 liburing-dev liburing2 lib
   libmsgpack-dev libmsgpackc2 libjson-c-dev libjson-c5"
 HOST_PKGS="make gcc libc6-dev pkg-config python3 cpio zstd xz-utils device-tree-compiler acpica-tools
   libcriterion-dev libfdt-dev libzstd-dev liburing-dev libssl-dev libmsgpack-dev libjson-c-dev
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev openssl git debootstrap"
 
 # On x86_64 (or any non-arm64 host) vmm is cross-built and tested inside an
 # emulated arm64 host; an arm64 host builds and runs it natively.
@@ -152,7 +153,8 @@ download() {
 	mkdir -p "$dir"
 	tmp=$(mktemp -d)
 	chmod 0777 "$tmp"
-	if ! (cd "$tmp" && apt-get download -qq "$@" >"$tmp/log" 2>&1); then
+	# shellcheck disable=SC2086
+	if ! (cd "$tmp" && apt-get ${DOWNLOAD_OPTS:-} download -qq "$@" >"$tmp/log" 2>&1); then
 		grep -v 'unsandboxed' "$tmp/log" >&2 || true
 		rm -rf "$tmp"
 		die "apt-get download $* failed"
@@ -209,42 +211,105 @@ step_guest() {
 	fi
 }
 
-# The peer for benchmarks: Debian's qemu-system-aarch64 for arm64, unpacked (not installed).
+# The peer for benchmarks: the newest qemu-system-aarch64 Debian ships for this release
+# (bookworm-backports when it has one), for arm64, unpacked (not installed).
 step_peer() {
-	local pd="$CACHE/peer-qemu"
-	[ -f "$pd/.done" ] && return 0
-	log "fetching the arm64 QEMU peer (dependency closure of qemu-system-arm:arm64)"
+	local pd="$CACHE/peer-qemu" cn bp apt_bp ver
+	cn=$(codename)
+	bp="$cn-backports"
+	apt_bp=(-o "APT::Default-Release=$bp")
+	ver=$(apt-cache "${apt_bp[@]}" policy qemu-system-arm:arm64 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no qemu-system-arm:arm64 in the apt sources"
+	[ -f "$pd/.done" ] && [ "$(cat "$pd/version" 2>/dev/null)" = "$ver" ] && return 0
+	log "fetching the arm64 QEMU peer $ver (dependency closure of qemu-system-arm:arm64)"
 	rm -rf "$pd"; mkdir -p "$pd/root"
 	local names
-	names=$(apt-cache -o APT::Default-Release="$bp" depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+	names=$(apt-cache "${apt_bp[@]}" depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
 		--no-replaces --no-enhances --no-pre-depends qemu-system-arm:arm64 2>/dev/null |
 		sed -n 's/^\([a-z0-9][^ <>]*\)$/\1/p' | sed 's/:arm64$//' | sort -u)
 	local want=() n
 	# Keep the packages built for arm64 (architecture-independent data is not needed).
 	# shellcheck disable=SC2046
-	for n in $(apt-cache show --no-all-versions $(for n in $names; do case "$n" in *:*) ;; *) echo "$n:arm64";; esac; done) 2>/dev/null |
+	for n in $(apt-cache "${apt_bp[@]}" show --no-all-versions $(for n in $names; do case "$n" in *:*) ;; *) echo "$n:arm64";; esac; done) 2>/dev/null |
 		awk '/^Package:/{p=$2} /^Architecture: arm64/{print p}' | sort -u); do
 		want+=("$n:arm64")
 	done
 	[ "${#want[@]}" -gt 0 ] || die "empty dependency closure for qemu-system-arm:arm64"
-	download "$pd/debs" "${want[@]}"
+	DOWNLOAD_OPTS="-o APT::Default-Release=$bp" download "$pd/debs" "${want[@]}"
 	local d
 	for d in "$pd"/debs/*.deb; do dpkg-deb -x "$d" "$pd/root"; done
 	rm -rf "$pd/debs"
 	[ -x "$pd/root/usr/bin/qemu-system-aarch64" ] || die "qemu-system-aarch64 missing from the peer closure"
+	echo "$ver" > "$pd/version"
 	touch "$pd/.done"
+}
+
+# Self-test: every library vmm uses compiles and links, statically for aarch64 (the
+# product binary) and natively (unit tests), and a native Criterion test runs. Each
+# check names the package that is missing when it fails.
+# Table: name | header | statement | link flags | Debian -dev package
+SELFTEST_LIBS='libc|stdio.h|puts("")||libc6-dev
+libfdt|libfdt.h|static char b[256]; return fdt_create_empty_tree(b, sizeof(b))|-lfdt|libfdt-dev
+zstd|zstd.h|return (int)ZSTD_versionNumber() == 0|-lzstd|libzstd-dev
+liburing|liburing.h|struct io_uring r; return io_uring_queue_init(2, &r, 0) == 12345|-luring|liburing-dev
+OpenSSL|openssl/ssl.h|return OPENSSL_init_ssl(0, NULL) == 12345|-lssl -lcrypto -lpthread|libssl-dev
+msgpack-c|msgpack.h|return msgpack_version_major() == 12345|-lmsgpackc|libmsgpack-dev
+json-c|json-c/json.h|return json_object_new_object() == NULL|-ljson-c|libjson-c-dev'
+
+selftest_one() { # CC FLAGS... -- name header stmt libs pkg-hint
+	local tmp=$1 kind=$2 name=$3 hdr=$4 stmt=$5 libs=$6 hint=$7; shift 7
+	printf '#include <stddef.h>\n#include <%s>\nint main(void) { %s; return 0; }\n' "$hdr" "$stmt" >"$tmp/t.c"
+	# shellcheck disable=SC2086
+	if ! "$@" -o "$tmp/t" "$tmp/t.c" $libs >"$tmp/log" 2>&1; then
+		sed 's/^/setup:   | /' "$tmp/log" | head -n 8 >&2
+		die "self-test: cannot build a $kind program with $name: install $hint"
+	fi
+}
+
+step_selftest() {
+	local tmp line name hdr stmt libs pkg sys=()
+	tmp=$(mktemp -d)
+	# shellcheck disable=SC2064
+	trap "rm -rf '$tmp'" RETURN
+	if [ "$FOREIGN" = 1 ]; then
+		local root="$CACHE/sysroot-arm64"
+		sys=(aarch64-linux-gnu-gcc -static -isystem "$root/usr/include" -isystem "$root/usr/include/aarch64-linux-gnu"
+			-L"$root/usr/lib/aarch64-linux-gnu")
+	else
+		sys=(cc)
+	fi
+	while IFS='|' read -r name hdr stmt libs pkg; do
+		if [ "$FOREIGN" = 1 ]; then
+			local hint="$pkg:arm64 (tools/setup.sh sysroot unpacks it into $CACHE/sysroot-arm64)"
+			[ "$name" = libc ] && hint="gcc-aarch64-linux-gnu and libc6-dev-arm64-cross"
+			selftest_one "$tmp" "static aarch64" "$name" "$hdr" "$stmt" "$libs" "$hint" "${sys[@]}"
+		fi
+		selftest_one "$tmp" native "$name" "$hdr" "$stmt" "$libs" "$pkg" cc
+	done <<<"$SELFTEST_LIBS"
+	printf '#include <criterion/criterion.h>\nTest(setup, selftest) { cr_assert_eq(1 + 1, 2); }\n' >"$tmp/c.c"
+	if ! cc -o "$tmp/c" "$tmp/c.c" -lcriterion >"$tmp/log" 2>&1; then
+		sed 's/^/setup:   | /' "$tmp/log" | head -n 8 >&2
+		die "self-test: cannot build a native Criterion test: install libcriterion-dev"
+	fi
+	if ! "$tmp/c" >"$tmp/log" 2>&1; then
+		sed 's/^/setup:   | /' "$tmp/log" | head -n 8 >&2
+		die "self-test: a native Criterion test does not pass: reinstall libcriterion-dev"
+	fi
+	log "self-test passed: aarch64 static links and native builds of libc, libfdt, zstd, liburing, OpenSSL, msgpack-c, json-c; a Criterion test runs"
 }
 
 main() {
 	local what=${1:-all}
 	case "$what" in
 	--print-cache) echo "$CACHE"; return 0;;
+	--print-archive) local a; a=$(main_archive "$(codename)") || return 1; echo "${a%% *}"; return 0;;
 	host) step_host;;
 	sysroot) step_host; [ "$FOREIGN" = 0 ] || step_sysroot;;
 	guest) step_host; step_guest;;
 	peer) step_host; step_peer;;
-	all) step_host; [ "$FOREIGN" = 0 ] || step_sysroot; step_guest; step_peer;;
-	*) die "unknown step '$what' (host|sysroot|guest|peer|all)";;
+	selftest) step_host; [ "$FOREIGN" = 0 ] || step_sysroot; step_selftest;;
+	all) step_host; [ "$FOREIGN" = 0 ] || step_sysroot; step_guest; step_peer; step_selftest;;
+	*) die "unknown step '$what' (host|sysroot|guest|peer|selftest|all)";;
 	esac
 }
 

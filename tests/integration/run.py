@@ -116,6 +116,13 @@ class Runner:
         want_peer = a.tier == "bench" or self.standin or any(s.needs_peer for s in self.selected)
         if want_peer and not os.path.isfile(os.path.join(peer_root, "usr/bin/qemu-system-aarch64")):
             raise Setup(f"the peer QEMU is missing under {peer_root}: run tools/setup.sh peer")
+        if want_peer:
+            try:
+                with open(os.path.join(cache, "peer-qemu", "version")) as f:
+                    ver = f.read().strip()
+            except OSError:
+                ver = "unknown (run tools/setup.sh peer)"
+            self.emit(f"peer: qemu-system-aarch64 {ver} (Debian qemu-system-arm:arm64)")
         vmm = os.path.join(self.build, "aarch64", "vmm")
         if self.standin:
             self.have_vmm = True

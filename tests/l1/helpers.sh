@@ -154,6 +154,13 @@ ttl() {
 	l1util time-to-line -l "$_log" GUEST-INIT "$_t" -- "$@"
 }
 
+# ttfb LOG TIMEOUT_MS CMD ARGS...: ms from exec to the first byte on CMD's stdout (the guest console).
+ttfb() {
+	_log=$1 _t=$2; shift 2
+	mkdir -p "$(dirname "$_log")"
+	l1util time-to-line -b -l "$_log" - "$_t" -- "$@"
+}
+
 # host_info: one line about the test host.
 host_info() {
 	echo "@host kernel=$(uname -r) cpus=$(nproc) kvm=$([ -c /dev/kvm ] && echo yes || echo no)" \

@@ -14,6 +14,8 @@
  *       piped), print the ms from just before exec to the first output line
  *       containing PATTERN, then SIGTERM the group, wait up to 10 s, SIGKILL.
  *       Exit 0 found, 1 timeout, 2 CMD exited first, 3 usage/exec error.
+ *       With -b (PATTERN ignored): the ms to the first byte CMD writes to its
+ *       stdout; its stderr (the VMM's own log) goes to LOG and is not watched.
  *   l1util spawn -i IN -o OUT -e ERR -s STATUS [-P PIDFILE] -- CMD ARGS...
  *       start CMD in the background under a supervisor that stays its parent:
  *       prints CMD's pid; when CMD ends, STATUS gets one line
@@ -270,24 +272,27 @@ static int cmd_time_to_line(int argc, char **argv)
 	static struct lines l;
 	struct ttl_ctx t = { 0 };
 	volatile int64_t *shared;
-	int out[2], errp[2], opt, st = 0, child_done = 0, eof = 0, ret;
+	int out[2], errp[2], opt, st = 0, child_done = 0, eof = 0, first_byte = 0, ret;
 	int64_t deadline, kill_deadline;
 	long timeout;
 	char desc[64];
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "+l:")) != -1) {
+	while ((opt = getopt(argc, argv, "+bl:")) != -1) {
 		switch (opt) {
+		case 'b':
+			first_byte = 1;
+			break;
 		case 'l':
 			t.log = fopen(optarg, "w");
 			if (!t.log)
 				die("cannot open %s: %s", optarg, strerror(errno));
 			break;
-		default: die("usage: time-to-line [-l LOG] PATTERN TIMEOUT_MS -- CMD ARGS...");
+		default: die("usage: time-to-line [-b] [-l LOG] PATTERN TIMEOUT_MS -- CMD ARGS...");
 		}
 	}
 	if (argc - optind < 4 || strcmp(argv[optind + 2], "--"))
-		die("usage: time-to-line [-l LOG] PATTERN TIMEOUT_MS -- CMD ARGS...");
+		die("usage: time-to-line [-b] [-l LOG] PATTERN TIMEOUT_MS -- CMD ARGS...");
 	t.pattern = argv[optind];
 	timeout = parse_long(argv[optind + 1], "timeout");
 	argv += optind + 3;
@@ -305,7 +310,9 @@ static int cmd_time_to_line(int argc, char **argv)
 		int e;
 
 		setpgid(0, 0);
-		if (nul < 0 || dup2(nul, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+		if (nul < 0 || dup2(nul, 0) < 0 || dup2(out[1], 1) < 0)
+			_exit(127);
+		if (first_byte ? dup2(t.log ? fileno(t.log) : nul, 2) < 0 : dup2(out[1], 2) < 0)
 			_exit(127);
 		*shared = now_ms();
 		execvp(argv[0], argv);
@@ -339,6 +346,10 @@ static int cmd_time_to_line(int argc, char **argv)
 		if (!eof && poll(&p, 1, left > 200 ? 200 : (int)left) > 0) {
 			n = read(out[0], chunk, sizeof(chunk));
 			if (n > 0) {
+				if (first_byte) {
+					t.found_at = now_ms();
+					break;
+				}
 				if (t.log)
 					fwrite(chunk, 1, (size_t)n, t.log);
 				if (lines_feed(&l, chunk, (size_t)n, ttl_line, &t))
@@ -354,6 +365,10 @@ static int cmd_time_to_line(int argc, char **argv)
 			child_done = 1;
 			/* drain what is left, then stop */
 			while ((n = read(out[0], chunk, sizeof(chunk))) > 0) {
+				if (first_byte) {
+					t.found_at = now_ms();
+					break;
+				}
 				if (t.log)
 					fwrite(chunk, 1, (size_t)n, t.log);
 				lines_feed(&l, chunk, (size_t)n, ttl_line, &t);
@@ -391,7 +406,7 @@ static int cmd_time_to_line(int argc, char **argv)
 				break;
 			}
 			while ((n = read(out[0], chunk, sizeof(chunk))) > 0)
-				if (t.log)
+				if (t.log && !first_byte)
 					fwrite(chunk, 1, (size_t)n, t.log);
 			sleep_ms(20);
 		}
