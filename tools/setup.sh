@@ -134,7 +134,7 @@ step_host() {
 			echo "URIs: $uri"
 			echo "Suites: $bp"
 			echo "Components: main"
-			[ -n "$signed" ] && echo "Signed-By: $signed"
+			if [ -n "$signed" ]; then echo "Signed-By: $signed"; fi
 		} | as_root tee /etc/apt/sources.list.d/vmm-backports.sources >/dev/null
 		apt_updated=0
 	fi

@@ -1,7 +1,7 @@
 """Bench tier: boot time of ours vs the peer QEMU, in the same test host."""
 import statistics
 
-from harness.scenario import Fail, q, scenario
+from harness.scenario import PEER_CPU, Fail, q, scenario
 
 RUNS = 3
 TIMEOUT_S = 180
@@ -31,7 +31,7 @@ def _time_to_init(ctx, label, i, argv, helper="ttl"):
 
 def _argvs(ctx, cmdline):
     ours = ctx.vmm_run(cpus="boot=2,max=2", memory="512M", cmdline=cmdline)
-    peer = ctx.peer_argv + ["-M", "virt,gic-version=3", "-accel", "kvm", "-cpu", "host", "-smp", "2",
+    peer = ctx.peer_argv + ["-M", "virt,gic-version=3", "-accel", "kvm", "-cpu", PEER_CPU, "-smp", "2",
                             "-m", "512", "-nodefaults", "-display", "none", "-serial", "stdio",
                             "-kernel", ctx.image, "-initrd", ctx.initrd, "-append", cmdline]
     return ours, peer

@@ -10,7 +10,7 @@
 import json
 import statistics
 
-from harness.scenario import Fail, expect, q, scenario
+from harness.scenario import PEER_CPU, Fail, expect, q, scenario
 from scenarios.hotplug import BOOT_TIMEOUT, HotplugVM
 
 RUNS = 3
@@ -18,7 +18,7 @@ CMDLINE = "console=ttyAMA0 quiet"
 
 
 def _peer_argv(ctx, sock, extra=()):
-    return ctx.peer_argv + ["-M", "virt,gic-version=3", "-accel", "kvm", "-cpu", "host", "-smp", "2", "-m", "512",
+    return ctx.peer_argv + ["-M", "virt,gic-version=3", "-accel", "kvm", "-cpu", PEER_CPU, "-smp", "2", "-m", "512",
                             "-nodefaults", "-display", "none", "-serial", "stdio", "-kernel", ctx.image,
                             "-initrd", ctx.initrd, "-append", CMDLINE, "-qmp", f"unix:{sock},server=on,wait=off"] \
         + list(extra)
