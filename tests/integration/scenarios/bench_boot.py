@@ -22,7 +22,7 @@ def _time_to_init(ctx, label, i, argv, helper="ttl"):
     ms = next((int(ln) for ln in lines if ln.strip().isdigit()), None)
     if rc == 0 and ms is not None:
         child = next((ln for ln in lines if ln.startswith("l1util: child ")), "")
-        ctx.note(f"  {label} run {i + 1}: {ms} ms ({child[len('l1util: '):] or 'child status unknown'})")
+        ctx.note(f"  {label} {'warm-up' if i < 0 else f'run {i + 1}'}: {ms} ms ({child[len('l1util: '):] or 'child status unknown'})")
         return ms, None
     why = "; ".join(ln for ln in lines if ln.startswith("l1util:")) or f"status {rc}"
     _rc, tail = ctx.sh(f"tail -n 12 {q(log)}", 30)
@@ -37,19 +37,20 @@ def _argvs(ctx, cmdline):
     return ours, peer
 
 
-def _paired(ctx, metric, runs, ours_argv, peer_argv, helper, ours_fail):
-    """Runs ours and the peer interleaved (drift of the test host hits both alike) and
-    prints the bench line of their medians; returns (ours_fail, peer_fail)."""
+def _paired(ctx, metric, runs, ours_argv, peer_argv, helper, ours_fail, warmup=0):
+    """Runs ours and the peer interleaved (drift of the test host hits both alike), after
+    `warmup` uncounted runs of each, and prints the bench line of their medians;
+    returns (ours_fail, peer_fail)."""
     ours, peer = [], []
     peer_fail = None
-    for i in range(runs):
+    for i in range(-warmup, runs):
         if ours_fail is None:
             ms, ours_fail = _time_to_init(ctx, f"{metric}-ours", i, ours_argv, helper)
-            if ms is not None:
+            if ms is not None and i >= 0:
                 ours.append(ms)
         if peer_fail is None:
             ms, peer_fail = _time_to_init(ctx, f"{metric}-peer", i, peer_argv, helper)
-            if ms is not None:
+            if ms is not None and i >= 0:
                 peer.append(ms)
     o = statistics.median(ours) if ours_fail is None and ours else None
     p = statistics.median(peer) if peer_fail is None and peer else None
@@ -68,7 +69,7 @@ def bench_boot(ctx):
     ours_fail, peer_fail = _paired(ctx, "boot", RUNS, ours_argv, peer_argv, "ttl", ours_fail)
     fo_ours, fo_peer = _argvs(ctx, FIRST_OUTPUT_CMDLINE)
     fo_ours_fail, fo_peer_fail = _paired(ctx, "boot-first-output", FIRST_OUTPUT_RUNS, fo_ours, fo_peer, "ttfb",
-                                         None if ctx.have_vmm else (ctx.vmm_missing_why, []))
+                                         None if ctx.have_vmm else (ctx.vmm_missing_why, []), warmup=1)
     # Where our time goes: the VMM's own share (process start -> vCPUs running);
     # the rest is the guest kernel booting, the same kernel for both.
     if ours_fail is None:
