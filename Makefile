@@ -31,8 +31,8 @@ endif
 # ---------------------------------------------------------------------------
 PRODUCT_DIRS := vmm hotplug gic acpi migration storage
 ARM64_KVM_SRCS := $(sort $(wildcard vmm/kvm/*.c gic/kvm/*.c hotplug/kvm/*.c migration/kvm/*.c))
-MAIN_SRC := vmm/main.c
-PORTABLE_SRCS := $(filter-out $(MAIN_SRC),$(sort $(foreach d,$(PRODUCT_DIRS),$(wildcard $(d)/*.c))))
+MAIN_SRC := vmm/cli/main.c
+PORTABLE_SRCS := $(filter-out $(MAIN_SRC) $(ARM64_KVM_SRCS),$(sort $(shell find $(PRODUCT_DIRS) -name '*.c')))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 NATIVE_TOOLS := $(patsubst tools/%.c,%,$(sort $(wildcard tools/*.c)))
 L1_SRCS := $(sort $(wildcard tests/l1/*.c))
@@ -166,9 +166,9 @@ demo: all
 FUZZ_DIR := $(O)/fuzz
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
-FUZZ_SRCS := $(filter-out migration/vm_sections.c,$(sort $(wildcard migration/*.c)))
+FUZZ_SRCS := $(sort $(wildcard migration/format/*.c) migration/vm/topology.c)
 
-$(FUZZ_DIR)/fuzz_state: tests/fuzz/fuzz_state.c $(FUZZ_SRCS) $(wildcard migration/*.h) | $(SETUP_STAMP)
+$(FUZZ_DIR)/fuzz_state: tests/fuzz/fuzz_state.c $(FUZZ_SRCS) $(wildcard migration/format/*.h) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \

@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "vmm/compiler.h"
-#include "acpi/buf.h"
+#include "vmm/core/compiler.h"
+#include "acpi/aml/buf.h"
 
 /* Most virtio-mmio slots the DSDT describes (VR00..VR31). */
 #define ACPI_MAX_VIRTIO_MMIO 32

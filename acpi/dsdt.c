@@ -14,10 +14,10 @@
 #include <stdio.h>
 
 #include "acpi/acpi.h"
-#include "acpi/aml.h"
-#include "acpi/cpuhp_aml.h"
+#include "acpi/aml/aml.h"
+#include "hotplug/cpuhp_aml.h"
 #include "acpi/sdt.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/memory_map.h"
 
 #define DSDT_REVISION 2
 

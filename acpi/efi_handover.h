@@ -29,7 +29,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "vmm/compiler.h"
+#include "vmm/core/compiler.h"
 #include "acpi/acpi.h"
 
 #define EFI_PAGE_SIZE 4096ULL

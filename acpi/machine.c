@@ -4,8 +4,8 @@
 #include <errno.h>
 
 #include "acpi/acpi.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/log.h"
 
 static int check_cpus(const struct acpi_machine *m)
 {

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "gic/redist_layout.h"
-#include "vmm/compiler.h"
+#include "vmm/core/compiler.h"
 
 struct vgic {
 	int fd;

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "hotplug/cpuhp.h"
-#include "migration/vmstate.h"
-#include "vmm/log.h"
+#include "migration/format/vmstate.h"
+#include "vmm/core/log.h"
 
 #define OFF_SELECTOR 0x0
 #define OFF_FLAGS 0x4

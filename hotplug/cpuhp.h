@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
-#include "vmm/layout.h"
+#include "vmm/core/compiler.h"
+#include "vmm/arm64/memory_map.h"
 
 #define CPUHP_REG_LEN 12
 

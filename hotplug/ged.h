@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
+#include "vmm/core/compiler.h"
 
 #define GED_EVT_MEM_HOTPLUG 0x1u
 #define GED_EVT_PWR_DOWN 0x2u

@@ -22,10 +22,10 @@
 #include "hotplug/cpuhp.h"
 #include "hotplug/ged.h"
 #include "vmm/kvm/kvm_arm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
-#include "vmm/vm_internal.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/log.h"
+#include "vmm/kvm/vm.h"
+#include "vmm/kvm/vm_internal.h"
 
 #define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
 

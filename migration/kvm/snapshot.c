@@ -27,15 +27,15 @@
 #include <unistd.h>
 
 #include "gic/gic_state.h"
-#include "migration/registry.h"
+#include "migration/format/registry.h"
 #include "migration/snapshot.h"
-#include "migration/vm_sections.h"
-#include "migration/topology.h"
-#include "vmm/cli.h"
-#include "vmm/config_state.h"
-#include "vmm/log.h"
-#include "vmm/vcpu_state.h"
-#include "vmm/vm.h"
+#include "migration/vm/sections.h"
+#include "migration/vm/topology.h"
+#include "vmm/cli/run_args.h"
+#include "migration/vm/machine_state.h"
+#include "vmm/core/log.h"
+#include "migration/vm/vcpu_state.h"
+#include "vmm/kvm/vm.h"
 
 #define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
 #define MEM_CHUNK SZ_64K

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 
-#include "vmm/compiler.h"
+#include "vmm/core/compiler.h"
 
 #ifndef KVM_ARM_VM_SMCCC_CTRL
 #define KVM_ARM_VM_SMCCC_CTRL 0

@@ -9,10 +9,10 @@
 
 #include "hotplug/psci.h"
 #include "vmm/kvm/kvm_arm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vcpu.h"
-#include "vmm/vm.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/log.h"
+#include "vmm/kvm/vcpu.h"
+#include "vmm/kvm/vm.h"
 
 /* The kick signal: its handler does nothing; its only job is to make KVM_RUN return. */
 #define VCPU_KICK_SIGNAL (SIGRTMIN + 1)

@@ -13,14 +13,14 @@
 #include "acpi/acpi.h"
 #include "acpi/efi_handover.h"
 #include "hotplug/psci.h"
-#include "vmm/arm64_image.h"
-#include "vmm/cli.h"
-#include "vmm/fdt.h"
+#include "vmm/arm64/image.h"
+#include "vmm/cli/run_args.h"
+#include "vmm/arm64/fdt.h"
 #include "vmm/kvm/kvm_arm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
-#include "vmm/vm_internal.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/log.h"
+#include "vmm/kvm/vm.h"
+#include "vmm/kvm/vm_internal.h"
 
 #define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
 

@@ -6,7 +6,7 @@
 
 #include "hotplug/cpuhp.h"
 #include "hotplug/ged.h"
-#include "vmm/log.h"
+#include "vmm/core/log.h"
 
 struct rec {
 	int ejected[8];
