@@ -3,7 +3,7 @@
 #   make                 native libraries, tools and unit tests; the aarch64 `vmm` binary
 #                        (cross-compiled and static on x86_64, native on arm64)
 #   make check           unit tests, then the integration tier on the arm64 test host
-#   make check-unit      Criterion unit tests (native)
+#   make check-unit      the include rules (tools/layers.txt), then the Criterion unit tests (native)
 #   make fuzz            the state-stream fuzzer (FUZZ_TIME=seconds; check runs 30 s)
 #   make check-integration  scenarios on a real arm64 KVM (emulated host, or this host if arm64)
 #   make bench           benchmarks, printed as `bench: <metric> ours=… peer=… ratio=…`
@@ -150,7 +150,9 @@ check: check-unit check-fuzz check-integration
 check-fuzz:
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(or $(CHECK_FUZZ_TIME),30)
 
+# Folders include each other only as tools/layers.txt allows, then the Criterion tests.
 check-unit: $(UNIT_BIN)
+	$(PYTHON) tools/check-includes
 	$(UNIT_BIN) --jobs 2
 
 check-integration: all

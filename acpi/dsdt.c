@@ -15,7 +15,7 @@
 
 #include "acpi/acpi.h"
 #include "acpi/aml/aml.h"
-#include "hotplug/cpuhp_aml.h"
+#include "acpi/cpuhp_aml.h"
 #include "acpi/sdt.h"
 #include "vmm/arm64/memory_map.h"
 

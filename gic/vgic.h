@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gic/redist_layout.h"
+#include "vmm/arm64/redist_layout.h"
 #include "vmm/core/compiler.h"
 
 struct vgic {

@@ -31,7 +31,7 @@
 #include "migration/snapshot.h"
 #include "migration/vm/sections.h"
 #include "migration/vm/topology.h"
-#include "vmm/cli/run_args.h"
+#include "vmm/arm64/vm_config.h"
 #include "migration/vm/machine_state.h"
 #include "vmm/core/log.h"
 #include "migration/vm/vcpu_state.h"
@@ -484,7 +484,7 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 		char why[256];
 
 		if (vm_host_limits(&host_mem, &host_vcpus) == 0 &&
-		    cli_check_host(&cfg, host_mem, host_vcpus, why, sizeof(why)) < 0) {
+		    vm_config_check_host(&cfg, host_mem, host_vcpus, why, sizeof(why)) < 0) {
 			ERR("this host cannot provide the snapshot's machine: %s", why);
 			ret = -E2BIG;
 			goto out;

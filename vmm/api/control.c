@@ -15,7 +15,7 @@
 
 #include "vmm/core/log.h"
 #include "vmm/qmp/qmp.h"
-#include "vmm/cli/runner.h"
+#include "vmm/api/runner.h"
 
 #define CPU_DRIVER "host-arm-cpu"
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gic/redist_layout.h"
+#include "vmm/arm64/redist_layout.h"
 #include "vmm/core/compiler.h"
 
 struct fdt_efi_handover {

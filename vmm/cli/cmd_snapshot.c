@@ -12,7 +12,7 @@
 
 #include "vmm/cli/cmd.h"
 #include "vmm/qmp/client.h"
-#include "vmm/cli/runner.h"
+#include "vmm/api/runner.h"
 
 #define SNAPSHOT_TIMEOUT_MS 600000
 

@@ -7,7 +7,7 @@
 #include "vmm/cli/run_args.h"
 #include "vmm/cli/cmd.h"
 #include "vmm/core/log.h"
-#include "vmm/cli/runner.h"
+#include "vmm/api/runner.h"
 
 #define VMM_VERSION "0.2.0"
 

@@ -25,14 +25,6 @@ int cli_parse_cpus(const char *s, unsigned *boot, unsigned *max, char *errbuf, s
  * Does not look at files or the host; see cli_check_host().
  */
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, size_t errlen) __must_check;
-/*
- * Checks the config against host limits: host_mem_bytes (0: unknown) and the
- * most vCPUs KVM allows (0: unknown).
- */
-int cli_check_host(const struct vm_config *cfg, uint64_t host_mem_bytes, unsigned kvm_max_vcpus,
-		   char *errbuf, size_t errlen) __must_check;
-/* MemTotal from /proc/meminfo in bytes, or 0. */
-uint64_t cli_host_mem_bytes(void);
 
 extern const char cli_run_usage[];
 

@@ -14,7 +14,7 @@
 #include "acpi/efi_handover.h"
 #include "hotplug/psci.h"
 #include "vmm/arm64/image.h"
-#include "vmm/cli/run_args.h"
+#include "vmm/arm64/vm_config.h"
 #include "vmm/arm64/fdt.h"
 #include "vmm/kvm/kvm_arm.h"
 #include "vmm/arm64/memory_map.h"
@@ -534,7 +534,7 @@ int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void
 	if (ret < 0)
 		goto err;
 	max = check_extension(vm, KVM_CAP_MAX_VCPUS);
-	ret = cli_check_host(cfg, cli_host_mem_bytes(), max > 0 ? (unsigned)max : 0, errbuf, errlen);
+	ret = vm_config_check_host(cfg, host_mem_bytes(), max > 0 ? (unsigned)max : 0, errbuf, errlen);
 	if (ret < 0)
 		goto err;
 	ret = create_vm_fd(vm, errbuf, errlen);
@@ -589,7 +589,7 @@ int vm_host_limits(uint64_t *mem_bytes, unsigned *max_vcpus)
 	n = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	close(fd);
 	*max_vcpus = n > 0 ? (unsigned)n : 0;
-	*mem_bytes = cli_host_mem_bytes();
+	*mem_bytes = host_mem_bytes();
 	return 0;
 }
 

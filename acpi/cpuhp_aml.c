@@ -13,7 +13,7 @@
  */
 #include <stdio.h>
 
-#include "hotplug/cpuhp_aml.h"
+#include "acpi/cpuhp_aml.h"
 #include "vmm/arm64/memory_map.h"
 
 #define PRES "\\_SB.PRES"

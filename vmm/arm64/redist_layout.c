@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "gic/redist_layout.h"
+#include "vmm/arm64/redist_layout.h"
 #include "vmm/arm64/memory_map.h"
 
 unsigned gic_redist_layout(unsigned max_vcpus, struct gic_redist_region regions[GIC_MAX_REDIST_REGIONS])

@@ -16,7 +16,7 @@
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
 #include "vmm/qmp/qmp.h"
-#include "vmm/cli/runner.h"
+#include "vmm/api/runner.h"
 
 /* Milliseconds since this process started (CLOCK_MONOTONIC vs. /proc/self/stat). */
 static double process_ms(void)
