@@ -26,8 +26,8 @@
 #include "vmm/core/log.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/kvm/vm_internal.h"
-
-#define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
+#include "vmm/core/clock.h"
+#include "vmm/core/errbuf.h"
 
 /* ID registers that must match between a plugged vCPU and the boot vCPUs. */
 static const struct {
@@ -46,14 +46,6 @@ static const struct {
 	{ "ID_AA64MMFR1_EL1", ARM64_SYS_REG(3, 0, 0, 7, 1) },
 	{ "ID_AA64MMFR2_EL1", ARM64_SYS_REG(3, 0, 0, 7, 2) },
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static int ged_pulse(void *ctx)
 {
@@ -216,7 +208,7 @@ static int check_id_regs(struct vm *vm, struct vcpu *v, char *errbuf, size_t err
 int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_props *props, char *errbuf,
 		size_t errlen)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	struct vcpu *v;
 	int ret;
 
@@ -282,7 +274,7 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 	ret = cpuhp_plug(&vm->cpuhp, idx);
 	if (ret == 0)
 		ret = ged_raise(&vm->ged, GED_EVT_CPU_HOTPLUG);
-	vm->last_plug_ns = now_ns() - t0;
+	vm->last_plug_ns = clock_now_ns() - t0;
 	if (ret < 0) {
 		/* Roll back: the guest has not been told. */
 		cpuhp_set_enabled(&vm->cpuhp, idx, false);

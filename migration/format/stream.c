@@ -107,20 +107,6 @@ void mig_writer_fini(struct mig_writer *w)
 	*w = (struct mig_writer){ 0 };
 }
 
-static bool name_ok(const char *name, size_t n)
-{
-	if (n == 0 || n > MIG_MAX_NAME)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = name[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      (ch && strchr("_-./:", ch))))
-			return false;
-	}
-	return true;
-}
-
 /* Writes a section header with a zero body length; returns where the length goes. */
 static int begin_section(struct mig_writer *w, const char *name, uint32_t instance, uint32_t version,
 			 uint32_t sec_flags, size_t *len_at, struct mig_err *err)
@@ -132,7 +118,7 @@ static int begin_section(struct mig_writer *w, const char *name, uint32_t instan
 		mig_err_set(err, "section '%s': the stream is already finished", name);
 		return -EINVAL;
 	}
-	if (!name_ok(name, n) || sec_flags > 0xff) {
+	if (!vmstate_name_ok(name, n) || sec_flags > 0xff) {
 		mig_err_set(err, "section '%s': bad name or flags", name);
 		return -EINVAL;
 	}
@@ -271,7 +257,7 @@ static int parse_section(const struct mig_reader *r, size_t pos, struct mig_sect
 	name_len = p[2];
 	if (left < 3 + name_len + 12)
 		return truncated(r->len, "section header", pos, err);
-	if (!name_ok((const char *)p + 3, name_len)) {
+	if (!vmstate_name_ok((const char *)p + 3, name_len)) {
 		mig_err_set(err, "bad section name at byte %zu", pos + 3);
 		return -EBADMSG;
 	}

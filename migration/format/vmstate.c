@@ -678,3 +678,17 @@ int vmstate_load(const struct vmstate_desc *d, void *state, uint32_t version, co
 	free(tmp);
 	return ret;
 }
+
+bool vmstate_name_ok(const char *name, size_t n)
+{
+	if (n == 0 || n > VMS_MAX_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      (ch && strchr("_-./:", ch))))
+			return false;
+	}
+	return true;
+}

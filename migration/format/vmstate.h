@@ -214,4 +214,7 @@ int vmstate_load(const struct vmstate_desc *d, void *state, uint32_t version, co
 /* True when desc d (top-level) wants to be written: d->needed is NULL or says so. */
 bool vmstate_needed(const struct vmstate_desc *d, const void *state);
 
+/* A section, subsection or field name: 1..VMS_MAX_NAME of [A-Za-z0-9_-./:]. */
+bool vmstate_name_ok(const char *name, size_t n);
+
 #endif

@@ -7,22 +7,6 @@
 
 #include "migration/format/vmstate.h"
 
-static bool name_ok(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > VMS_MAX_NAME)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char ch = name[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      strchr("_-./:", ch)))
-			return false;
-	}
-	return true;
-}
-
 static int check_desc(const struct vmstate_desc *d, unsigned depth, struct mig_err *err);
 
 static int check_field(const struct vmstate_desc *d, const struct vmstate_field *f, unsigned depth,
@@ -30,7 +14,7 @@ static int check_field(const struct vmstate_desc *d, const struct vmstate_field 
 {
 	uint64_t end = (uint64_t)f->offset + (uint64_t)f->elem_size * f->count;
 
-	if (!name_ok(f->name) || strcmp(f->name, VMS_SUBSECTIONS_KEY) == 0) {
+	if (!vmstate_name_ok(f->name, f->name ? strlen(f->name) : 0) || strcmp(f->name, VMS_SUBSECTIONS_KEY) == 0) {
 		mig_err_set(err, "bad field name '%s'", f->name);
 		return -EINVAL;
 	}
@@ -119,7 +103,7 @@ static int check_desc(const struct vmstate_desc *d, unsigned depth, struct mig_e
 		mig_err_set(err, "'%s': nested deeper than %u", d->name ? d->name : "?", VMS_MAX_DEPTH);
 		return -ELOOP;
 	}
-	if (!name_ok(d->name)) {
+	if (!vmstate_name_ok(d->name, d->name ? strlen(d->name) : 0)) {
 		mig_err_set(err, "bad descriptor name '%s'", d->name ? d->name : "(null)");
 		return -EINVAL;
 	}

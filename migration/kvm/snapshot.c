@@ -36,8 +36,8 @@
 #include "vmm/core/log.h"
 #include "migration/vm/vcpu_state.h"
 #include "vmm/kvm/vm.h"
+#include "vmm/core/errbuf.h"
 
-#define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
 #define MEM_CHUNK SZ_64K
 
 /* Collects the state of a paused VM. */

@@ -16,6 +16,7 @@
 #include "vmm/core/log.h"
 #include "vmm/qmp/qmp.h"
 #include "vmm/api/runner.h"
+#include "vmm/core/clock.h"
 
 #define CPU_DRIVER "host-arm-cpu"
 
@@ -304,14 +305,6 @@ static int cmd_device_del(void *opaque, struct json_object *args, struct json_ob
 	return 0;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* snapshot-save {"path": DIR, "stop": bool}: pause, write DIR/state + DIR/memory,
  * then resume (or end the VM with stop). */
 static int cmd_snapshot_save(void *opaque, struct json_object *args, struct json_object **ret,
@@ -332,7 +325,7 @@ static int cmd_snapshot_save(void *opaque, struct json_object *args, struct json
 	if (qmp_arg_str(args, "path", true, &path, err) < 0 || qmp_arg_bool(args, "stop", false, &stop, err) < 0)
 		return -EINVAL;
 	was_paused = r->paused;
-	t0 = mono_ns();
+	t0 = clock_now_ns();
 	if (!was_paused)
 		vm_pause_all(vm);
 	/* Finish what the guest already did (an eject) so the saved topology is settled. */
@@ -345,7 +338,7 @@ static int cmd_snapshot_save(void *opaque, struct json_object *args, struct json
 		return qmp_error_set(err, QMP_ERROR_GENERIC, "the VM is shutting down: no snapshot taken");
 	}
 	rc = vm_snapshot_save(vm, path, &stats, msg, sizeof(msg));
-	t1 = mono_ns();
+	t1 = clock_now_ns();
 	if (rc < 0) {
 		if (!was_paused)
 			vm_resume_all(vm);

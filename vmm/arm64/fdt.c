@@ -5,6 +5,7 @@
 
 #include "vmm/arm64/fdt.h"
 #include "vmm/arm64/memory_map.h"
+#include "vmm/arm64/mpidr.h"
 
 #define PHANDLE_GIC 1
 #define PHANDLE_CLK 2
@@ -60,7 +61,7 @@ static int build_cpus(void *fdt, const struct fdt_machine *m)
 	TRY(fdt_property_u32(fdt, "#address-cells", 2));
 	TRY(fdt_property_u32(fdt, "#size-cells", 0));
 	for (i = 0; i < m->nr_cpus; i++) {
-		uint64_t aff = m->mpidrs[i] & 0xff00ffffffULL;
+		uint64_t aff = m->mpidrs[i] & MPIDR_AFFINITY_MASK;
 
 		snprintf(name, sizeof(name), "cpu@%llx", (unsigned long long)aff);
 		TRY(fdt_begin_node(fdt, name));

@@ -15,15 +15,8 @@
 
 #include "vmm/cli/cmd.h"
 #include "vmm/qmp/client.h"
+#include "vmm/core/clock.h"
 
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static const char cpu_usage[] = "usage: vmm cpu list --api PATH\n"
 				"       vmm cpu add N [--id ID] --api PATH\n"
@@ -188,7 +181,7 @@ int cmd_cpu(int argc, char **argv)
 		uint64_t t0 = 0;
 
 		rc = find_id(c, idx, buf, sizeof(buf));
-		t0 = now_ns();
+		t0 = clock_now_ns();
 		if (rc == 0) {
 			a = json_object_new_object();
 			json_object_object_add(a, "id", json_object_new_string(buf));
@@ -218,7 +211,7 @@ int cmd_cpu(int argc, char **argv)
 		}
 		if (rc == 0 && wait)
 			printf("vCPU %u unplugged (%.1f ms from the request to DEVICE_DELETED)\n", idx,
-			       (double)(now_ns() - t0) / 1e6);
+			       (double)(clock_now_ns() - t0) / 1e6);
 		else if (rc == 0)
 			printf("vCPU %u unplug requested\n", idx);
 	} else {

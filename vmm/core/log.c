@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "vmm/core/log.h"
+#include "vmm/core/clock.h"
 
 /* Process-wide logging configuration: not VM state. */
 static enum log_level log_level = LOG_INFO;
@@ -24,14 +25,6 @@ enum log_level log_get_level(void)
 void log_set_fd(int fd)
 {
 	log_fd = fd < 0 ? STDERR_FILENO : fd;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 void log_msg(enum log_level level, const char *prefix, const char *fmt, ...)
@@ -60,7 +53,7 @@ void log_msg(enum log_level level, const char *prefix, const char *fmt, ...)
 
 int log_ratelimit_ok(struct log_ratelimit *rl, uint32_t burst, uint32_t interval_ms)
 {
-	uint64_t now = now_ms();
+	uint64_t now = (uint64_t)clock_now_ms();
 
 	if (now - rl->window_start_ms >= interval_ms) {
 		if (rl->suppressed)

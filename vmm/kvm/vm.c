@@ -21,8 +21,7 @@
 #include "vmm/core/log.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/kvm/vm_internal.h"
-
-#define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
+#include "vmm/core/errbuf.h"
 
 static int open_kvm(struct vm *vm, char *errbuf, size_t errlen)
 {

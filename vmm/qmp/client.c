@@ -17,6 +17,7 @@
 #include "vmm/core/log.h"
 #include "vmm/qmp/client.h"
 #include "vmm/qmp/socket.h"
+#include "vmm/core/clock.h"
 
 #define QMP_CLIENT_READ_CHUNK (16 * 1024)
 #define QMP_CLIENT_MAX_MESSAGE (64 * 1024 * 1024)
@@ -42,17 +43,9 @@ struct qmp_client {
 	unsigned long dropped_events;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
 }
 
 /* Waits for `events` on the socket until the deadline: 0 ready, -ETIMEDOUT, -errno. */
@@ -63,7 +56,7 @@ static int wait_fd(struct qmp_client *c, short events, int64_t deadline)
 	int n;
 
 	for (;;) {
-		left = deadline < 0 ? -1 : MAX(deadline - now_ms(), (int64_t)0);
+		left = deadline < 0 ? -1 : MAX(deadline - clock_now_ms(), (int64_t)0);
 		n = poll(&pfd, 1, (int)MIN(left, (int64_t)INT_MAX));
 		if (n > 0)
 			return 0;
@@ -376,7 +369,7 @@ int qmp_client_connect(const char *path, int timeout_ms, struct qmp_client **out
 		ret = -EPROTO;
 		goto fail;
 	}
-	timeout_ms = deadline < 0 ? -1 : (int)MAX(deadline - now_ms(), (int64_t)0);
+	timeout_ms = deadline < 0 ? -1 : (int)MAX(deadline - clock_now_ms(), (int64_t)0);
 	ret = qmp_client_execute(c, "qmp_capabilities", NULL, timeout_ms, NULL, &desc);
 	if (ret == -EREMOTEIO)
 		log_err("capabilities negotiation refused: %s", desc);

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 #include "vmm/qmp/socket.h"
+#include "vmm/core/clock.h"
 
 static int make_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -124,17 +125,9 @@ void qmp_socket_unlink(const char *path, const struct qmp_socket_file *file)
 		unlink(path);
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int qmp_socket_connect(const char *path, int timeout_ms, int *out_fd)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : clock_now_ms() + timeout_ms;
 	struct sockaddr_un sa;
 	int fd, ret;
 
@@ -151,7 +144,7 @@ int qmp_socket_connect(const char *path, int timeout_ms, int *out_fd)
 		if (ret != -EAGAIN)
 			goto fail;
 		/* The server's accept queue is full: retry shortly. */
-		if (deadline >= 0 && now_ms() >= deadline) {
+		if (deadline >= 0 && clock_now_ms() >= deadline) {
 			ret = -ETIMEDOUT;
 			goto fail;
 		}
