@@ -3,8 +3,27 @@
 #ifndef VMM_CMD_H
 #define VMM_CMD_H
 
+#include <stdbool.h>
+
 struct json_object;
 struct qmp_client;
+
+/* An option of a subcommand: "--name VALUE" into *str or *num (atoi), or "--name" setting *set. */
+struct cmd_opt {
+	const char *name;
+	const char **str;
+	int *num;
+	bool *set;
+};
+
+/*
+ * Parses argv[1..argc-1]: the options of opts (terminated by a zeroed entry),
+ * and up to max_pos positional arguments into pos[] (which may start with '-'
+ * only when dash_pos; an option missing its value counts as positional).
+ * Returns 0, or the index of the first argument it cannot place.
+ */
+int cmd_parse_args(int argc, char **argv, const struct cmd_opt *opts, const char **pos, int max_pos,
+		   bool dash_pos);
 
 #define CMD_TIMEOUT_MS 10000
 

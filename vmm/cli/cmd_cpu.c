@@ -121,29 +121,22 @@ int cmd_cpu(int argc, char **argv)
 {
 	const char *api = NULL, *id = NULL, *sub;
 	struct qmp_client *c = NULL;
-	bool wait = true;
+	bool wait, no_wait = false;
 	int timeout_s = 60, i, rc;
 	unsigned idx = 0;
 	char buf[64];
-	int npos = 0;
 	const char *pos[2] = { NULL, NULL };
+	const struct cmd_opt opts[] = {
+		{ "--api", .str = &api }, { "--id", .str = &id }, { "--timeout", .num = &timeout_s },
+		{ "--no-wait", .set = &no_wait }, { 0 },
+	};
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--api") && i + 1 < argc)
-			api = argv[++i];
-		else if (!strcmp(argv[i], "--id") && i + 1 < argc)
-			id = argv[++i];
-		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
-			timeout_s = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--no-wait"))
-			wait = false;
-		else if (argv[i][0] != '-' && npos < 2)
-			pos[npos++] = argv[i];
-		else {
-			fprintf(stderr, "vmm: error: unexpected argument '%s'\n%s", argv[i], cpu_usage);
-			return 2;
-		}
+	i = cmd_parse_args(argc, argv, opts, pos, 2, false);
+	if (i) {
+		fprintf(stderr, "vmm: error: unexpected argument '%s'\n%s", argv[i], cpu_usage);
+		return 2;
 	}
+	wait = !no_wait;
 	sub = pos[0];
 	if (!sub || (strcmp(sub, "list") && (!pos[1] || parse_index(pos[1], &idx) < 0))) {
 		fprintf(stderr, "%s", cpu_usage);

@@ -18,24 +18,18 @@ int cmd_qmp(int argc, char **argv)
 	struct json_object *args = NULL, *ret = NULL;
 	struct qmp_client *c = NULL;
 	const char *api = NULL, *cmd = NULL, *json = NULL, *wait_event = NULL;
-	int i, rc, timeout_s = 60;
+	int rc, timeout_s = 60;
+	const struct cmd_opt opts[] = {
+		{ "--api", .str = &api }, { "--wait-event", .str = &wait_event }, { "--timeout", .num = &timeout_s }, { 0 },
+	};
+	const char *pos[2] = { NULL, NULL };
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--api") && i + 1 < argc)
-			api = argv[++i];
-		else if (!strcmp(argv[i], "--wait-event") && i + 1 < argc)
-			wait_event = argv[++i];
-		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
-			timeout_s = atoi(argv[++i]);
-		else if (!cmd)
-			cmd = argv[i];
-		else if (!json)
-			json = argv[i];
-		else {
-			fprintf(stderr, "usage: vmm qmp --api PATH [--wait-event NAME [--timeout SEC]] COMMAND ['{json}']\n");
-			return 2;
-		}
+	if (cmd_parse_args(argc, argv, opts, pos, 2, true)) {
+		fprintf(stderr, "usage: vmm qmp --api PATH [--wait-event NAME [--timeout SEC]] COMMAND ['{json}']\n");
+		return 2;
 	}
+	cmd = pos[0];
+	json = pos[1];
 	if (!cmd) {
 		fprintf(stderr, "usage: vmm qmp --api PATH COMMAND ['{json arguments}']\n");
 		return 2;

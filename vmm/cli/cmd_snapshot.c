@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- *   vmm snapshot --api PATH --to DIR [--stop]   checkpoint a running VM
- *   vmm restore --from DIR [--api-socket PATH]  resume one
+ *   vmm snapshot --api PATH --to DIR [--stop]   checkpoint a running VM (a QMP client)
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -12,7 +11,6 @@
 
 #include "vmm/cli/cmd.h"
 #include "vmm/qmp/client.h"
-#include "vmm/api/runner.h"
 
 #define SNAPSHOT_TIMEOUT_MS 600000
 
@@ -23,19 +21,15 @@ int cmd_snapshot(int argc, char **argv)
 	struct qmp_client *c;
 	char *desc = NULL;
 	bool stop = false;
-	int i, rc;
+	int rc;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--api") && i + 1 < argc)
-			api = argv[++i];
-		else if (!strcmp(argv[i], "--to") && i + 1 < argc)
-			dir = argv[++i];
-		else if (!strcmp(argv[i], "--stop"))
-			stop = true;
-		else {
-			fprintf(stderr, "usage: vmm snapshot --api PATH --to DIR [--stop]\n");
-			return 2;
-		}
+	const struct cmd_opt opts[] = {
+		{ "--api", .str = &api }, { "--to", .str = &dir }, { "--stop", .set = &stop }, { 0 },
+	};
+
+	if (cmd_parse_args(argc, argv, opts, NULL, 0, false)) {
+		fprintf(stderr, "usage: vmm snapshot --api PATH --to DIR [--stop]\n");
+		return 2;
 	}
 	if (!api || !dir) {
 		fprintf(stderr, "usage: vmm snapshot --api PATH --to DIR [--stop]\n");
@@ -59,47 +53,4 @@ int cmd_snapshot(int argc, char **argv)
 	json_object_put(ret);
 	qmp_client_close(c);
 	return rc < 0 ? 1 : 0;
-}
-
-/* `vmm run` flags that describe the machine: a snapshot already fixes them. */
-static bool restore_fixed_flag(const char *arg)
-{
-	static const char *const fixed[] = { "--cpus", "--memory", "--kernel", "--initrd", "--cmdline", "--acpi" };
-	size_t i, n;
-
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		n = strlen(fixed[i]);
-		if (!strncmp(arg, fixed[i], n) && (arg[n] == '\0' || arg[n] == '='))
-			return true;
-	}
-	return false;
-}
-
-int cmd_restore(int argc, char **argv)
-{
-	struct vm_config cfg = { 0 };
-	const char *dir = NULL;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--from") && i + 1 < argc)
-			dir = argv[++i];
-		else if (!strcmp(argv[i], "--api-socket") && i + 1 < argc)
-			cfg.api_socket = argv[++i];
-		else if (restore_fixed_flag(argv[i])) {
-			fprintf(stderr,
-				"vmm: error: %s cannot be given to restore: the snapshot fixes the machine's shape "
-				"(vCPUs, memory, kernel and boot configuration)\n",
-				argv[i]);
-			return 2;
-		} else {
-			fprintf(stderr, "usage: vmm restore --from DIR [--api-socket PATH]\n");
-			return 2;
-		}
-	}
-	if (!dir) {
-		fprintf(stderr, "usage: vmm restore --from DIR [--api-socket PATH]\n");
-		return 2;
-	}
-	return runner_run(&cfg, dir) < 0 ? 1 : 0;
 }
