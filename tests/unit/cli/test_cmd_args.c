@@ -4,8 +4,18 @@
 
 #include "vmm/cli/cmd.h"
 
-#define ARGV(...) (char *[]){ __VA_ARGS__, NULL }
-#define ARGC(...) ((int)(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)))
+static int parse(const char *const *args, const struct cmd_opt *opts, const char **pos, int max_pos, bool dash_pos)
+{
+	char *argv[16];
+	int argc = 0;
+
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return cmd_parse_args(argc, argv, opts, pos, max_pos, dash_pos);
+}
+
+#define ARGS(...) (const char *const[]){ __VA_ARGS__, NULL }
 
 Test(cmd_args, options_flags_and_positionals)
 {
@@ -16,8 +26,7 @@ Test(cmd_args, options_flags_and_positionals)
 		{ "--api", .str = &api }, { "--timeout", .num = &timeout }, { "--stop", .set = &stop }, { 0 },
 	};
 
-	cr_assert_eq(cmd_parse_args(ARGC("cpu", "add", "--api", "/s", "--stop", "4", "--timeout", "9"),
-				    ARGV("cpu", "add", "--api", "/s", "--stop", "4", "--timeout", "9"), opts, pos, 2, false),
+	cr_assert_eq(parse(ARGS("cpu", "add", "--api", "/s", "--stop", "4", "--timeout", "9"), opts, pos, 2, false),
 		     0);
 	cr_assert_str_eq(api, "/s");
 	cr_assert(stop);
@@ -31,11 +40,11 @@ Test(cmd_args, first_unplaceable_argument)
 	const char *api = NULL, *pos[1] = { NULL };
 	const struct cmd_opt opts[] = { { "--api", .str = &api }, { 0 } };
 
-	cr_assert_eq(cmd_parse_args(ARGC("x", "--bogus"), ARGV("x", "--bogus"), opts, pos, 1, false), 1);
-	cr_assert_eq(cmd_parse_args(ARGC("x", "a", "b"), ARGV("x", "a", "b"), opts, pos, 1, false), 2);
-	cr_assert_eq(cmd_parse_args(ARGC("x", "a"), ARGV("x", "a"), opts, NULL, 0, false), 1);
+	cr_assert_eq(parse(ARGS("x", "--bogus"), opts, pos, 1, false), 1);
+	cr_assert_eq(parse(ARGS("x", "a", "b"), opts, pos, 1, false), 2);
+	cr_assert_eq(parse(ARGS("x", "a"), opts, NULL, 0, false), 1);
 	/* An option without its value is a positional argument (where those may start with '-'). */
-	cr_assert_eq(cmd_parse_args(ARGC("x", "--api"), ARGV("x", "--api"), opts, pos, 1, true), 0);
+	cr_assert_eq(parse(ARGS("x", "--api"), opts, pos, 1, true), 0);
 	cr_assert_str_eq(pos[0], "--api");
 	cr_assert_null(api);
 }
