@@ -16,6 +16,7 @@
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
 #include "vmm/qmp/qmp.h"
+#include "vmm/api/api.h"
 #include "vmm/api/runner.h"
 
 /* Milliseconds since this process started (CLOCK_MONOTONIC vs. /proc/self/stat). */
@@ -294,7 +295,7 @@ int runner_run(const struct vm_config *cfg, const char *restore_dir)
 	if (ret < 0)
 		goto fail_loop;
 	if (cfg->api_socket) {
-		ret = control_start(&r, cfg->api_socket);
+		ret = api_start(&r, cfg->api_socket);
 		if (ret < 0) {
 			fprintf(stderr, "vmm: error: --api-socket %s: %s\n", cfg->api_socket,
 				ret == -EADDRINUSE ? "another VM is already listening there" : strerror(-ret));
@@ -303,7 +304,7 @@ int runner_run(const struct vm_config *cfg, const char *restore_dir)
 		}
 	}
 	ret = run_vms(&r, restore_dir ? NULL : cfg, restore_dir);
-	control_stop(&r);
+	api_stop(&r);
 	console_fini(&r.console);
 out_loop:
 	event_loop_destroy(r.loop);

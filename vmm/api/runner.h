@@ -36,8 +36,4 @@ void runner_request_exit(struct runner *r, enum vm_exit why);
 /* QMP events (control thread); data may be NULL, its reference is taken. */
 void runner_emit(struct runner *r, const char *event, struct json_object *data);
 
-/* The QMP command table of a running VM (vmm/control.c). */
-int control_start(struct runner *r, const char *socket_path) __must_check;
-void control_stop(struct runner *r);
-
 #endif

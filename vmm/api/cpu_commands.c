@@ -1,111 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * The QMP commands of a running VM: status, stop/cont, CPU queries, vCPU
- * device_add/device_del, system_powerdown, quit. Everything runs on the control
- * thread. Bad requests get a QMP error and change nothing.
+ * The QMP commands of vCPUs: query-cpus-fast, query-hotpluggable-cpus, and
+ * device_add/device_del of a host-arm-cpu (plug and unplug, hotplug/). Control
+ * thread; bad requests get a QMP error and change nothing.
  */
-#define LOG_PREFIX "control"
+#define LOG_PREFIX "api"
 #include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
-#include "migration/snapshot.h"
-
+#include "vmm/api/api.h"
+#include "vmm/api/runner.h"
 #include "vmm/core/log.h"
 #include "vmm/qmp/qmp.h"
-#include "vmm/api/runner.h"
-#include "vmm/core/clock.h"
 
 #define CPU_DRIVER "host-arm-cpu"
-
-static struct vm *live_vm(struct runner *r, struct qmp_error *err)
-{
-	if (!r->vm)
-		qmp_error_set(err, QMP_ERROR_GENERIC, "the VM is being reset; try again");
-	return r->vm;
-}
-
-static int cmd_query_status(void *opaque, struct json_object *args, struct json_object **ret,
-			    struct qmp_error *err)
-{
-	struct runner *r = opaque;
-	struct json_object *o = json_object_new_object();
-
-	(void)args;
-	(void)err;
-	json_object_object_add(o, "running", json_object_new_boolean(r->vm && !r->paused));
-	json_object_object_add(o, "singlestep", json_object_new_boolean(false));
-	json_object_object_add(o, "status", json_object_new_string(!r->vm ? "prelaunch" : r->paused ? "paused"
-												  : "running"));
-	*ret = o;
-	return 0;
-}
-
-static int cmd_stop(void *opaque, struct json_object *args, struct json_object **ret, struct qmp_error *err)
-{
-	struct runner *r = opaque;
-	struct vm *vm = live_vm(r, err);
-
-	(void)args;
-	(void)ret;
-	if (!vm)
-		return -EAGAIN;
-	if (!r->paused) {
-		vm_pause_all(vm);
-		r->paused = true;
-		runner_emit(r, "STOP", NULL);
-	}
-	return 0;
-}
-
-static int cmd_cont(void *opaque, struct json_object *args, struct json_object **ret, struct qmp_error *err)
-{
-	struct runner *r = opaque;
-	struct vm *vm = live_vm(r, err);
-
-	(void)args;
-	(void)ret;
-	if (!vm)
-		return -EAGAIN;
-	if (r->paused) {
-		vm_resume_all(vm);
-		r->paused = false;
-		runner_emit(r, "RESUME", NULL);
-	}
-	return 0;
-}
-
-static int cmd_quit(void *opaque, struct json_object *args, struct json_object **ret, struct qmp_error *err)
-{
-	(void)args;
-	(void)ret;
-	(void)err;
-	runner_request_exit(opaque, VM_EXIT_SHUTDOWN);
-	return 0;
-}
-
-static int cmd_system_powerdown(void *opaque, struct json_object *args, struct json_object **ret,
-				struct qmp_error *err)
-{
-	struct runner *r = opaque;
-	struct vm *vm = live_vm(r, err);
-	int rc;
-
-	(void)args;
-	(void)ret;
-	if (!vm)
-		return -EAGAIN;
-	if (!vm->ged_ready)
-		return qmp_error_set(err, QMP_ERROR_GENERIC,
-				     "system_powerdown needs an ACPI guest (--acpi on): it presses the ACPI power button");
-	rc = ged_raise(&vm->ged, GED_EVT_PWR_DOWN);
-	if (rc < 0)
-		return qmp_error_set(err, QMP_ERROR_GENERIC, "cannot raise the power button event: %s",
-				     strerror(-rc));
-	return 0;
-}
 
 static struct json_object *cpu_props_json(unsigned idx)
 {
@@ -147,7 +57,7 @@ static int cmd_query_cpus_fast(void *opaque, struct json_object *args, struct js
 			       struct qmp_error *err)
 {
 	struct runner *r = opaque;
-	struct vm *vm = live_vm(r, err);
+	struct vm *vm = api_live_vm(r, err);
 	struct json_object *a;
 	unsigned i;
 
@@ -180,7 +90,7 @@ static int cmd_query_hotpluggable_cpus(void *opaque, struct json_object *args, s
 				       struct qmp_error *err)
 {
 	struct runner *r = opaque;
-	struct vm *vm = live_vm(r, err);
+	struct vm *vm = api_live_vm(r, err);
 	struct json_object *a;
 	unsigned i;
 
@@ -249,7 +159,7 @@ static int cmd_device_add(void *opaque, struct json_object *args, struct json_ob
 {
 	/* Starts the clock for the plug latency as soon as the request is here. */
 	struct runner *r = opaque;
-	struct vm *vm = live_vm(r, err);
+	struct vm *vm = api_live_vm(r, err);
 	struct cpu_props props = { .pmu = -1, .sve = -1, .socket_id = -1, .cluster_id = -1, .thread_id = -1 };
 	const char *driver = NULL, *id = NULL;
 	int64_t core = -1;
@@ -289,7 +199,7 @@ static int cmd_device_del(void *opaque, struct json_object *args, struct json_ob
 			  struct qmp_error *err)
 {
 	struct runner *r = opaque;
-	struct vm *vm = live_vm(r, err);
+	struct vm *vm = api_live_vm(r, err);
 	const char *id = NULL;
 	char msg[256] = "";
 	int rc;
@@ -305,85 +215,14 @@ static int cmd_device_del(void *opaque, struct json_object *args, struct json_ob
 	return 0;
 }
 
-/* snapshot-save {"path": DIR, "stop": bool}: pause, write DIR/state + DIR/memory,
- * then resume (or end the VM with stop). */
-static int cmd_snapshot_save(void *opaque, struct json_object *args, struct json_object **ret,
-			     struct qmp_error *err)
-{
-	struct runner *r = opaque;
-	struct vm *vm = live_vm(r, err);
-	struct snapshot_stats stats = { 0 };
-	const char *path = NULL;
-	bool stop = false, was_paused;
-	enum vm_exit why;
-	char msg[512] = "";
-	uint64_t t0, t1;
-	int rc;
-
-	if (!vm)
-		return -EAGAIN;
-	if (qmp_arg_str(args, "path", true, &path, err) < 0 || qmp_arg_bool(args, "stop", false, &stop, err) < 0)
-		return -EINVAL;
-	was_paused = r->paused;
-	t0 = clock_now_ns();
-	if (!was_paused)
-		vm_pause_all(vm);
-	/* Finish what the guest already did (an eject) so the saved topology is settled. */
-	why = vm_process_events(vm);
-	if (why != VM_EXIT_NONE) {
-		/* The event was consumed here: hand it to the runner. */
-		runner_request_exit(r, why);
-		if (!was_paused)
-			vm_resume_all(vm);
-		return qmp_error_set(err, QMP_ERROR_GENERIC, "the VM is shutting down: no snapshot taken");
-	}
-	rc = vm_snapshot_save(vm, path, &stats, msg, sizeof(msg));
-	t1 = clock_now_ns();
-	if (rc < 0) {
-		if (!was_paused)
-			vm_resume_all(vm);
-		return qmp_error_set(err, QMP_ERROR_GENERIC, "snapshot failed (the VM keeps running): %s", msg);
-	}
-	if (stop)
-		runner_request_exit(r, VM_EXIT_SHUTDOWN);
-	else if (!was_paused)
-		vm_resume_all(vm);
-	log_info("snapshot written to %s in %.1f ms (state %llu bytes, %llu of %llu MiB of RAM written)", path,
-		 (double)(t1 - t0) / 1e6, (unsigned long long)stats.state_bytes,
-		 (unsigned long long)(stats.memory_written >> 20), (unsigned long long)(stats.memory_size >> 20));
-	*ret = json_object_new_object();
-	json_object_object_add(*ret, "duration-ms", json_object_new_double((double)(t1 - t0) / 1e6));
-	json_object_object_add(*ret, "state-bytes", json_object_new_int64((int64_t)stats.state_bytes));
-	json_object_object_add(*ret, "memory-bytes-written", json_object_new_int64((int64_t)stats.memory_written));
-	return 0;
-}
-
-static const char *const snapshot_args[] = { "path", "stop", NULL };
 static const char *const device_add_args[] = { "driver", "id", "core-id", "socket-id", "cluster-id",
 					       "thread-id", "pmu", "sve", NULL };
 static const char *const device_del_args[] = { "id", NULL };
 
-static const struct qmp_command control_cmds[] = {
-	{ .name = "query-status", .fn = cmd_query_status, .args = qmp_no_args },
-	{ .name = "stop", .fn = cmd_stop, .args = qmp_no_args },
-	{ .name = "cont", .fn = cmd_cont, .args = qmp_no_args },
-	{ .name = "quit", .fn = cmd_quit, .args = qmp_no_args },
-	{ .name = "system_powerdown", .fn = cmd_system_powerdown, .args = qmp_no_args },
+const struct qmp_command api_cpu_commands[] = {
 	{ .name = "query-cpus-fast", .fn = cmd_query_cpus_fast, .args = qmp_no_args },
 	{ .name = "query-hotpluggable-cpus", .fn = cmd_query_hotpluggable_cpus, .args = qmp_no_args },
 	{ .name = "device_add", .fn = cmd_device_add, .args = device_add_args },
 	{ .name = "device_del", .fn = cmd_device_del, .args = device_del_args },
-	{ .name = "snapshot-save", .fn = cmd_snapshot_save, .args = snapshot_args },
+	{ 0 },
 };
-
-int control_start(struct runner *r, const char *socket_path)
-{
-	return qmp_server_create(r->loop, socket_path, control_cmds, ARRAY_SIZE(control_cmds), r, &r->qmp);
-}
-
-void control_stop(struct runner *r)
-{
-	if (r->qmp)
-		qmp_server_destroy(r->qmp);
-	r->qmp = NULL;
-}
