@@ -15,24 +15,6 @@
 #include "vmm/kvm/vcpu.h"
 #include "vmm/kvm/vm.h"
 
-/* The kick signal: its handler does nothing; its only job is to make KVM_RUN return. */
-#define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
-
-static void kick_handler(int sig)
-{
-	(void)sig;
-}
-
-int vcpu_signal_setup(void)
-{
-	struct sigaction sa = { .sa_handler = kick_handler };
-
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
 int vcpu_create(struct vm *vm, unsigned id, struct vcpu *v)
 {
 	int mmap_size, ret;
@@ -436,45 +418,6 @@ int vcpu_start(struct vcpu *v)
 	return ret;
 }
 
-static void kick(struct vcpu *v)
-{
-	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
-	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
-}
-
-void vcpu_pause(struct vcpu *v)
-{
-	if (v->state == VCPU_THREAD_NONE)
-		return;
-	pthread_mutex_lock(&v->lock);
-	if (v->req == VCPU_REQ_NONE)
-		v->req = VCPU_REQ_PAUSE;
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
-	kick(v);
-}
-
-void vcpu_wait_paused(struct vcpu *v)
-{
-	if (v->state == VCPU_THREAD_NONE)
-		return;
-	pthread_mutex_lock(&v->lock);
-	while (v->state != VCPU_THREAD_PAUSED && v->state != VCPU_THREAD_STOPPED)
-		pthread_cond_wait(&v->cond, &v->lock);
-	pthread_mutex_unlock(&v->lock);
-}
-
-void vcpu_resume(struct vcpu *v)
-{
-	if (v->state == VCPU_THREAD_NONE)
-		return;
-	pthread_mutex_lock(&v->lock);
-	if (v->req == VCPU_REQ_PAUSE)
-		v->req = VCPU_REQ_NONE;
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
-}
-
 void vcpu_stop(struct vcpu *v)
 {
 	if (v->state == VCPU_THREAD_NONE)
@@ -483,7 +426,7 @@ void vcpu_stop(struct vcpu *v)
 	v->req = VCPU_REQ_STOP;
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
-	kick(v);
+	vcpu_kick(v);
 	pthread_join(v->thread, NULL);
 	v->state = VCPU_THREAD_NONE;
 	v->req = VCPU_REQ_NONE;

@@ -12,6 +12,7 @@
 #define VMM_VCPU_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -65,6 +66,11 @@ void vcpu_destroy(struct vcpu *v);
 int vcpu_start(struct vcpu *v) __must_check;
 /* Asks the thread to stop and joins it. The vCPU keeps its KVM fd (parkable). */
 void vcpu_stop(struct vcpu *v);
+/* Pause protocol (vmm/kvm/pause.c). The kick signal's handler does nothing; its
+ * only job is to make KVM_RUN return. */
+#define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
+/* immediate_exit = 1, then the kick signal to the vCPU's thread. */
+void vcpu_kick(struct vcpu *v);
 void vcpu_pause(struct vcpu *v);       /* request + kick; does not wait */
 void vcpu_wait_paused(struct vcpu *v); /* waits for the acknowledgement */
 void vcpu_resume(struct vcpu *v);

@@ -620,24 +620,6 @@ void vm_stop(struct vm *vm)
 			vcpu_stop(&vm->vcpus[i]);
 }
 
-void vm_pause_all(struct vm *vm)
-{
-	unsigned i;
-
-	for (i = 0; i < vm->max_vcpus; i++)
-		vcpu_pause(&vm->vcpus[i]);
-	for (i = 0; i < vm->max_vcpus; i++)
-		vcpu_wait_paused(&vm->vcpus[i]);
-}
-
-void vm_resume_all(struct vm *vm)
-{
-	unsigned i;
-
-	for (i = 0; i < vm->max_vcpus; i++)
-		vcpu_resume(&vm->vcpus[i]);
-}
-
 void vm_destroy(struct vm *vm)
 {
 	unsigned i;
