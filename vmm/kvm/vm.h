@@ -131,6 +131,9 @@ int vm_cpu_eject(struct vm *vm, unsigned idx);
 /* Queues a guest _OST report (any thread). */
 void vm_queue_ost(struct vm *vm, unsigned idx, uint32_t event, uint32_t status);
 
+/* The host address of guest RAM [gpa, gpa + len), or NULL when it is not all RAM. */
+void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+
 void vm_pause_all(struct vm *vm);
 void vm_resume_all(struct vm *vm);
 

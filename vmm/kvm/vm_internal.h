@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Pieces of the VM object implemented in other files (hotplug/kvm/cpu_plug.c). */
+/* Pieces of the VM object implemented in other files of vmm/kvm/ and hotplug/kvm/cpu_plug.c. */
 #ifndef VMM_VM_INTERNAL_H
 #define VMM_VM_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmm/core/compiler.h"
 
 struct vm;
+
+/* Guest RAM (vmm/kvm/memory.c). mem_fd >= 0: a private mapping of a snapshot's memory file. */
+int vm_memory_setup(struct vm *vm, int mem_fd, char *errbuf, size_t errlen) __must_check;
+/* Reads size bytes of fd (path, for messages) into guest RAM at gpa. */
+int vm_load_file(struct vm *vm, const char *path, int fd, uint64_t gpa, uint64_t size, char *errbuf,
+		 size_t errlen) __must_check;
+
+/* Loads the payload, builds the DTB and ACPI tables, sets the boot registers (vmm/kvm/boot.c). */
+int vm_boot_prepare(struct vm *vm, char *errbuf, size_t errlen) __must_check;
 
 /* Creates the CPU hot-plug register block and the GED (ACPI boot only). */
 int vm_hotplug_setup(struct vm *vm, char *errbuf, size_t errlen) __must_check;
