@@ -75,10 +75,10 @@ int vm_hotplug_setup(struct vm *vm, char *errbuf, size_t errlen)
 	unsigned i;
 	int ret;
 
-	ret = -pthread_mutex_init(&vm->ost_lock, NULL);
+	ret = ost_queue_init(&vm->ost);
 	if (ret)
 		return ret;
-	vm->ost_lock_ready = true;
+	vm->ost_ready = true;
 	if (!vm->cfg.acpi)
 		return 0; /* a device-tree guest cannot see hot-plugged vCPUs */
 	ids = calloc(vm->max_vcpus, sizeof(*ids));
@@ -128,9 +128,9 @@ void vm_hotplug_teardown(struct vm *vm)
 	if (vm->cpuhp_ready)
 		cpuhp_fini(&vm->cpuhp);
 	vm->ged_ready = vm->cpuhp_ready = vm->hotplug_ready = false;
-	if (vm->ost_lock_ready)
-		pthread_mutex_destroy(&vm->ost_lock);
-	vm->ost_lock_ready = false;
+	if (vm->ost_ready)
+		ost_queue_fini(&vm->ost);
+	vm->ost_ready = false;
 }
 
 static struct vcpu *find_by_dev_id(struct vm *vm, const char *id)
@@ -378,16 +378,8 @@ int vm_cpu_eject(struct vm *vm, unsigned idx)
 
 void vm_queue_ost(struct vm *vm, unsigned idx, uint32_t event, uint32_t status)
 {
-	pthread_mutex_lock(&vm->ost_lock);
-	if (vm->ost_count == VM_OST_QUEUE) {
-		vm->ost_head = (vm->ost_head + 1) % VM_OST_QUEUE;
-		vm->ost_count--;
+	if (ost_queue_push(&vm->ost, (struct ost_report){ .vcpu = idx, .event = event, .status = status }))
 		log_warn_ratelimited("too many _OST reports: dropping the oldest");
-	}
-	vm->ost[(vm->ost_head + vm->ost_count) % VM_OST_QUEUE] =
-		(struct vm_ost_report){ .vcpu = idx, .event = event, .status = status };
-	vm->ost_count++;
-	pthread_mutex_unlock(&vm->ost_lock);
 	vm_request_exit(vm, VM_EXIT_NONE);
 }
 
@@ -421,19 +413,9 @@ void vm_hotplug_process(struct vm *vm)
 		if (vm->hooks && vm->hooks->device_deleted)
 			vm->hooks->device_deleted(vm->hooks_ctx, id, path);
 	}
-	for (;;) {
-		struct vm_ost_report r;
+	for (struct ost_report r; ost_queue_pop(&vm->ost, &r);) {
 		char id[32];
 
-		pthread_mutex_lock(&vm->ost_lock);
-		if (!vm->ost_count) {
-			pthread_mutex_unlock(&vm->ost_lock);
-			break;
-		}
-		r = vm->ost[vm->ost_head];
-		vm->ost_head = (vm->ost_head + 1) % VM_OST_QUEUE;
-		vm->ost_count--;
-		pthread_mutex_unlock(&vm->ost_lock);
 		if (r.vcpu >= vm->max_vcpus)
 			continue;
 		pthread_mutex_lock(&vm->vcpus[r.vcpu].lock);

@@ -13,6 +13,7 @@
 #include "gic/vgic.h"
 #include "hotplug/cpuhp.h"
 #include "hotplug/ged.h"
+#include "hotplug/ost.h"
 #include "vmm/arm64/boot_plan.h"
 #include "vmm/core/compiler.h"
 #include "vmm/arm64/vm_config.h"
@@ -48,12 +49,6 @@ struct cpu_props {
 	int socket_id, cluster_id, thread_id;
 };
 
-#define VM_OST_QUEUE 64
-struct vm_ost_report {
-	unsigned vcpu;
-	uint32_t event, status;
-};
-
 struct vm {
 	struct vm_config cfg;
 	int kvm_fd;
@@ -84,10 +79,8 @@ struct vm {
 	bool cpuhp_ready;
 	struct ged ged;
 	bool ged_ready;
-	pthread_mutex_t ost_lock;
-	bool ost_lock_ready;
-	struct vm_ost_report ost[VM_OST_QUEUE];
-	unsigned ost_head, ost_count;
+	struct ost_queue ost;   /* guest _OST reports, for the control thread */
+	bool ost_ready;
 	uint64_t last_plug_ns;  /* device_add received → GED interrupt raised */
 #define VM_MAX_ID_REGS 16
 	uint64_t boot_id_regs[VM_MAX_ID_REGS];
