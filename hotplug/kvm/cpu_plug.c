@@ -266,11 +266,7 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 		ERR("cannot start vCPU %u's thread: %s", idx, strerror(-ret));
 		return ret;
 	}
-	pthread_mutex_lock(&v->lock);
-	v->admin = VCPU_ENABLED;
-	snprintf(v->dev_id, sizeof(v->dev_id), "%s", id);
-	pthread_mutex_unlock(&v->lock);
-	vm->gic.accessible[idx] = true;
+	vcpu_enable(v, id);
 	ret = cpuhp_plug(&vm->cpuhp, idx);
 	if (ret == 0)
 		ret = ged_raise(&vm->ged, GED_EVT_CPU_HOTPLUG);
@@ -278,14 +274,7 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 	if (ret < 0) {
 		/* Roll back: the guest has not been told. */
 		cpuhp_set_enabled(&vm->cpuhp, idx, false);
-		vcpu_stop(v);
-		pthread_mutex_lock(&v->lock);
-		v->admin = VCPU_PARKED;
-		v->power = VCPU_POWER_OFF;
-		v->on_pending = false;
-		v->dev_id[0] = 0;
-		pthread_mutex_unlock(&v->lock);
-		vm->gic.accessible[idx] = false;
+		vcpu_park(v, NULL, 0);
 		ERR("cannot notify the guest of vCPU %u: %s", idx, strerror(-ret));
 		return ret;
 	}
@@ -302,12 +291,8 @@ int vm_cpu_set_plugged(struct vm *vm, unsigned idx, const char *id)
 	v = &vm->vcpus[idx];
 	if (v->admin == VCPU_ENABLED || v->state != VCPU_THREAD_NONE || find_by_dev_id(vm, id))
 		return -EEXIST;
-	pthread_mutex_lock(&v->lock);
-	v->admin = VCPU_ENABLED;
 	v->power = VCPU_POWER_OFF;
-	snprintf(v->dev_id, sizeof(v->dev_id), "%s", id);
-	pthread_mutex_unlock(&v->lock);
-	vm->gic.accessible[idx] = true;
+	vcpu_enable(v, id);
 	cpuhp_set_enabled(&vm->cpuhp, idx, true);
 	return 0;
 }
@@ -399,15 +384,7 @@ void vm_hotplug_process(struct vm *vm)
 		pthread_mutex_unlock(&v->lock);
 		if (!eject)
 			continue;
-		vcpu_stop(v);
-		pthread_mutex_lock(&v->lock);
-		v->eject_pending = false;
-		v->admin = VCPU_PARKED;
-		v->power = VCPU_POWER_OFF;
-		snprintf(id, sizeof(id), "%s", v->dev_id);
-		v->dev_id[0] = 0;
-		pthread_mutex_unlock(&v->lock);
-		vm->gic.accessible[i] = false;
+		vcpu_park(v, id, sizeof(id));
 		log_info("vCPU %u ('%s') unplugged and parked", i, id);
 		snprintf(path, sizeof(path), "/machine/peripheral/%s", id);
 		if (vm->hooks && vm->hooks->device_deleted)

@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -61,6 +62,13 @@ int vcpu_arch_init(struct vcpu *v, bool power_off) __must_check;
 /* Per-vCPU setup that needs the initialised vGIC (PMU). */
 int vcpu_late_init(struct vcpu *v) __must_check;
 void vcpu_destroy(struct vcpu *v);
+
+/* Parking (vmm/kvm/park.c), control thread. Enabled: admin ENABLED with its
+ * device id, GIC CPU interface accessible (the thread is started separately). */
+void vcpu_enable(struct vcpu *v, const char *dev_id);
+/* Stops the thread and parks the vCPU: admin PARKED, off, no device id (copied to
+ * dev_id when not NULL), GIC CPU interface inaccessible. */
+void vcpu_park(struct vcpu *v, char *dev_id, size_t len);
 
 /* Starts the thread of an enabled vCPU. */
 int vcpu_start(struct vcpu *v) __must_check;

@@ -194,8 +194,10 @@ static void set_initial_power(struct vm *vm)
 
 		v->power = (i == 0 || !vm->psci_user) ? VCPU_POWER_ON : VCPU_POWER_OFF;
 		if (v->admin == VCPU_ENABLED) {
-			snprintf(v->dev_id, sizeof(v->dev_id), "core%u", i);
-			vm->gic.accessible[i] = true;
+			char id[sizeof(v->dev_id)];
+
+			snprintf(id, sizeof(id), "core%u", i);
+			vcpu_enable(v, id);
 		}
 	}
 }
