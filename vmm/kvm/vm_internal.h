@@ -8,6 +8,7 @@
 
 #include "vmm/core/compiler.h"
 
+struct vcpu;
 struct vm;
 
 /* Guest RAM (vmm/kvm/memory.c). mem_fd >= 0: a private mapping of a snapshot's memory file. */
@@ -22,8 +23,10 @@ int vm_boot_prepare(struct vm *vm, char *errbuf, size_t errlen) __must_check;
 /* Creates the CPU hot-plug register block and the GED (ACPI boot only). */
 int vm_hotplug_setup(struct vm *vm, char *errbuf, size_t errlen) __must_check;
 void vm_hotplug_teardown(struct vm *vm);
-/* Caches the boot vCPU's ID registers (before any vCPU runs). */
-int vm_hotplug_snapshot_id_regs(struct vm *vm) __must_check;
+/* ID registers (vmm/kvm/id_regs.c): cached from the boot vCPU before any vCPU runs,
+ * then compared with a reset vCPU's before it is plugged. */
+int vm_id_regs_cache(struct vm *vm) __must_check;
+int vm_id_regs_check(struct vm *vm, struct vcpu *v, char *errbuf, size_t errlen) __must_check;
 /* Control thread: finishes ejects and forwards _OST reports. */
 void vm_hotplug_process(struct vm *vm);
 
