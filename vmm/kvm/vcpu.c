@@ -251,6 +251,7 @@ int64_t vcpu_psci_cpu_on(struct vcpu *target, uint64_t entry, uint64_t ctx)
 static void handle_hypercall(struct vcpu *v)
 {
 	uint64_t fn = v->run->hypercall.nr, x[4] = { 0 };
+	struct psci_cpu_on_args on;
 	int64_t result = PSCI_RET_NOT_SUPPORTED;
 	struct vcpu *target;
 	unsigned i;
@@ -264,26 +265,21 @@ static void handle_hypercall(struct vcpu *v)
 		v->halted = true;
 		return;
 	}
-	switch (fn) {
-	case PSCI_0_2_FN_CPU_ON:
-		x[1] &= 0xffffffffULL;
-		x[2] &= 0xffffffffULL;
-		x[3] &= 0xffffffffULL;
-		/* fall through */
-	case PSCI_0_2_FN64_CPU_ON:
-		target = find_by_mpidr(v->vm, x[1]);
+	switch (psci_decode(fn, x, &on)) {
+	case PSCI_CALL_CPU_ON:
+		target = find_by_mpidr(v->vm, on.target_mpidr);
 		if (!target) {
 			struct psci_target_view none = { 0 };
 
 			result = psci_cpu_on_decision(&none);
 		} else {
-			result = vcpu_psci_cpu_on(target, x[2], x[3]);
+			result = vcpu_psci_cpu_on(target, on.entry, on.context);
 		}
 		if (result == PSCI_RET_DENIED)
 			log_info_ratelimited("vCPU %u: CPU_ON for MPIDR 0x%llx denied: that vCPU is not enabled", v->id,
-				 (unsigned long long)x[1]);
+				 (unsigned long long)on.target_mpidr);
 		break;
-	case PSCI_0_2_FN_CPU_OFF: {
+	case PSCI_CALL_CPU_OFF: {
 		struct kvm_mp_state st = { .mp_state = KVM_MP_STATE_STOPPED };
 
 		pthread_mutex_lock(&v->lock);
@@ -296,7 +292,7 @@ static void handle_hypercall(struct vcpu *v)
 		log_debug("vCPU %u powered off", v->id);
 		return; /* CPU_OFF does not return */
 	}
-	default:
+	case PSCI_CALL_UNKNOWN:
 		log_warn_ratelimited("vCPU %u: unexpected forwarded SMCCC call 0x%llx", v->id,
 				     (unsigned long long)fn);
 		break;

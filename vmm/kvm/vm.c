@@ -160,7 +160,7 @@ static int create_vcpus_and_gic(struct vm *vm, char *errbuf, size_t errlen)
  */
 static int install_psci_filter(struct vm *vm, char *errbuf, size_t errlen)
 {
-	static const uint32_t fns[] = { PSCI_0_2_FN_CPU_OFF, PSCI_0_2_FN_CPU_ON, PSCI_0_2_FN64_CPU_ON };
+	const uint32_t *fns = psci_forwarded_fns;
 	unsigned i;
 	int ret;
 
@@ -168,7 +168,7 @@ static int install_psci_filter(struct vm *vm, char *errbuf, size_t errlen)
 		log_warn("this KVM cannot forward PSCI calls (SMCCC filter, Linux >= 6.4): vCPU hot-plug is disabled");
 		return 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+	for (i = 0; i < PSCI_NR_FORWARDED; i++) {
 		struct kvm_smccc_filter f = {
 			.base = fns[i], .nr_functions = 1, .action = KVM_SMCCC_FILTER_FWD_TO_USER,
 		};
