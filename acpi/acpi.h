@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The ACPI tables of the vmm arm64 machine, built from a plain description of
- * it. Addresses and interrupts come from vmm/layout.h. Every builder appends one
+ * it. Addresses and interrupts come from vmm/arm64/memory_map.h. Every builder appends one
  * complete, checksummed table to `out` at out->len and returns 0 or -errno
  * (-EINVAL for a bad description, -ENOMEM, -E2BIG).
  *

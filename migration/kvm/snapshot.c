@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Snapshot and restore of a whole VM: DIR/state (the versioned sections, see
- * migration/stream.h) and DIR/memory (guest RAM, raw, sparse: untouched and zero
+ * migration/format/stream.h) and DIR/memory (guest RAM, raw, sparse: untouched and zero
  * chunks are holes).
  *
  * Save (all vCPUs paused): sections in load order — machine, topology, vGIC

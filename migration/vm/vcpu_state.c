@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The descriptor of struct vcpu_state (vmm/vcpu_state.h). */
+/* The descriptor of struct vcpu_state (migration/vm/vcpu_state.h). */
 #include <errno.h>
 #include <string.h>
 
