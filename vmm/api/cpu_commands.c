@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hotplug/kvm/cpu_plug.h"
 #include "vmm/api/api.h"
 #include "vmm/api/runner.h"
 #include "vmm/core/log.h"

@@ -42,13 +42,6 @@ struct vm_hooks {
 	void (*acpi_ost)(void *ctx, unsigned vcpu, const char *id, uint32_t event, uint32_t status);
 };
 
-/* Properties a device_add may give for a vCPU; -1 = not given. */
-struct cpu_props {
-	int pmu;
-	int sve;
-	int socket_id, cluster_id, thread_id;
-};
-
 struct vm {
 	struct vm_config cfg;
 	int kvm_fd;
@@ -112,10 +105,7 @@ void vm_request_exit(struct vm *vm, enum vm_exit why);
  * and returns the pending exit reason. */
 enum vm_exit vm_process_events(struct vm *vm);
 
-/* vCPU hot-plug (control thread). Errors are -errno with a message in errbuf. */
-int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_props *props, char *errbuf,
-		size_t errlen) __must_check;
-int vm_cpu_unplug(struct vm *vm, const char *id, char *errbuf, size_t errlen) __must_check;
+/* vCPU hot-plug, the VM's side (vmm/kvm/hotplug.c); the requests: hotplug/kvm/cpu_plug.h. */
 /* Before vm_start: vCPU idx is plugged from the start (kept across a guest reset),
  * without a hot-plug event. */
 int vm_cpu_set_plugged(struct vm *vm, unsigned idx, const char *id) __must_check;
