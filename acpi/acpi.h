@@ -14,9 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "vmm/core/compiler.h"
 #include "acpi/aml/buf.h"
 #include "vmm/arm64/mpidr.h"
+#include "vmm/core/compiler.h"
 
 /* Most virtio-mmio slots the DSDT describes (VR00..VR31). */
 #define ACPI_MAX_VIRTIO_MMIO 32

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acpi/aml/guid.h"
 #include "acpi/crc32.h"
 #include "acpi/efi_handover.h"
-#include "acpi/aml/guid.h"
 #include "vmm/core/log.h"
 
 #define BLOB_ALIGN 16

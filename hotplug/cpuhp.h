@@ -14,9 +14,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/core/compiler.h"
-#include "vmm/arm64/memory_map.h"
 #include "hotplug/cpuhp_regs.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/compiler.h"
 
 
 /* Per possible vCPU: what the guest observes and what is migrated. */

@@ -24,8 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "vmm/core/compiler.h"
 #include "acpi/aml/buf.h"
+#include "vmm/core/compiler.h"
 
 struct aml;
 

@@ -13,8 +13,8 @@
 
 #include "gic/gic_state.h"
 #include "gic/vgic.h"
-#include "vmm/kvm/kvm_arm.h"
 #include "vmm/core/log.h"
+#include "vmm/kvm/kvm_arm.h"
 
 /* Distributor offsets. */
 #define GICD_CTLR 0x0000

@@ -21,14 +21,14 @@
 #include <time.h>
 
 #include "hotplug/cpuhp.h"
-#include "hotplug/kvm/cpu_plug.h"
 #include "hotplug/ged.h"
+#include "hotplug/kvm/cpu_plug.h"
 #include "vmm/arm64/memory_map.h"
+#include "vmm/core/clock.h"
+#include "vmm/core/errbuf.h"
 #include "vmm/core/log.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/kvm/vm_internal.h"
-#include "vmm/core/clock.h"
-#include "vmm/core/errbuf.h"
 
 static int check_props(struct vm *vm, const struct cpu_props *p, char *errbuf, size_t errlen)
 {

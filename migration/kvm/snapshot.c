@@ -29,15 +29,15 @@
 #include "gic/gic_state.h"
 #include "migration/format/registry.h"
 #include "migration/snapshot.h"
+#include "migration/vm/machine_state.h"
 #include "migration/vm/sections.h"
 #include "migration/vm/topology.h"
-#include "vmm/arm64/vm_config.h"
-#include "migration/vm/machine_state.h"
-#include "vmm/core/log.h"
 #include "migration/vm/vcpu_state.h"
+#include "vmm/arm64/vm_config.h"
+#include "vmm/core/errbuf.h"
+#include "vmm/core/log.h"
 #include "vmm/kvm/save.h"
 #include "vmm/kvm/vm.h"
-#include "vmm/core/errbuf.h"
 
 #define MEM_CHUNK SZ_64K
 

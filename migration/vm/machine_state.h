@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/core/compiler.h"
 #include "vmm/arm64/vm_config.h"
+#include "vmm/core/compiler.h"
 
 #define CONFIG_STATE_PATH_MAX 512
 #define CONFIG_STATE_CMDLINE_MAX 2048

@@ -12,10 +12,10 @@
 #include "hotplug/cpuhp.h"
 #include "hotplug/ged.h"
 #include "migration/format/registry.h"
-#include "migration/vm/topology.h"
 #include "migration/vm/machine_state.h"
-#include "vmm/devices/pl011.h"
+#include "migration/vm/topology.h"
 #include "migration/vm/vcpu_state.h"
+#include "vmm/devices/pl011.h"
 
 /* Everything a VM's state stream holds, as plain structs (large: heap only). */
 struct vm_saved {

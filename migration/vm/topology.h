@@ -13,8 +13,8 @@
 
 #include "migration/format/error.h"
 #include "migration/format/vmstate.h"
-#include "vmm/core/compiler.h"
 #include "vmm/arm64/memory_map.h"
+#include "vmm/core/compiler.h"
 
 #define TOPOLOGY_MAX_VCPUS LAYOUT_MAX_VCPUS
 #define TOPOLOGY_NUMA_NONE UINT32_MAX

@@ -16,8 +16,8 @@
 
 #include "migration/format/registry.h"
 #include "migration/format/stream.h"
-#include "migration/vm/topology.h"
 #include "migration/format/vmstate.h"
+#include "migration/vm/topology.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

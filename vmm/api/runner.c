@@ -13,11 +13,11 @@
 
 #include "migration/snapshot.h"
 #include "migration/vm/machine_state.h"
+#include "vmm/api/api.h"
+#include "vmm/api/runner.h"
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
 #include "vmm/qmp/qmp.h"
-#include "vmm/api/api.h"
-#include "vmm/api/runner.h"
 
 /* Milliseconds since this process started (CLOCK_MONOTONIC vs. /proc/self/stat). */
 static double process_ms(void)

@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-#include "vmm/core/compiler.h"
 #include "vmm/arm64/vm_config.h"
+#include "vmm/core/compiler.h"
 #include "vmm/devices/console.h"
 #include "vmm/kvm/vm.h"
 

@@ -9,9 +9,9 @@
 #include "migration/snapshot.h"
 #include "vmm/api/api.h"
 #include "vmm/api/runner.h"
+#include "vmm/core/clock.h"
 #include "vmm/core/log.h"
 #include "vmm/qmp/qmp.h"
-#include "vmm/core/clock.h"
 
 /* snapshot-save {"path": DIR, "stop": bool}: pause, write DIR/state + DIR/memory,
  * then resume (or end the VM with stop). */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-#include "vmm/arm64/redist_layout.h"
 #include "vmm/arm64/memory_map.h"
+#include "vmm/arm64/redist_layout.h"
 
 unsigned gic_redist_layout(unsigned max_vcpus, struct gic_redist_region regions[GIC_MAX_REDIST_REGIONS])
 {

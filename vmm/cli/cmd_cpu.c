@@ -14,8 +14,8 @@
 #include <time.h>
 
 #include "vmm/cli/cmd.h"
-#include "vmm/qmp/client.h"
 #include "vmm/core/clock.h"
+#include "vmm/qmp/client.h"
 
 
 static const char cpu_usage[] = "usage: vmm cpu list --api PATH\n"

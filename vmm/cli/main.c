@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/cli/run_args.h"
-#include "vmm/cli/cmd.h"
-#include "vmm/core/log.h"
 #include "vmm/api/runner.h"
+#include "vmm/cli/cmd.h"
+#include "vmm/cli/run_args.h"
+#include "vmm/core/log.h"
 
 #define VMM_VERSION "0.2.0"
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/cli/run_args.h"
 #include "vmm/arm64/memory_map.h"
+#include "vmm/cli/run_args.h"
 
 const char cli_run_usage[] =
 	"usage: vmm run --kernel IMAGE [--initrd FILE] [--cmdline STR]\n"

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/core/compiler.h"
 #include "vmm/arm64/vm_config.h"
+#include "vmm/core/compiler.h"
 
 #define CLI_DEFAULT_MEM (512ULL << 20)
 #define CLI_MIN_MEM (64ULL << 20)

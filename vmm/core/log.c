@@ -5,8 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/core/log.h"
 #include "vmm/core/clock.h"
+#include "vmm/core/log.h"
 
 /* Process-wide logging configuration: not VM state. */
 static enum log_level log_level = LOG_INFO;

@@ -6,9 +6,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "vmm/devices/console.h"
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
+#include "vmm/devices/console.h"
 
 #define CTRL_A 0x01
 

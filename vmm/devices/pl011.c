@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/core/log.h"
 #include "migration/format/vmstate.h"
+#include "vmm/core/log.h"
 #include "vmm/devices/pl011.h"
 
 /* Register offsets. */

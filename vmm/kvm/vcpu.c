@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "hotplug/psci.h"
-#include "vmm/kvm/kvm_arm.h"
 #include "vmm/arm64/memory_map.h"
 #include "vmm/arm64/mpidr.h"
 #include "vmm/core/log.h"
+#include "vmm/kvm/kvm_arm.h"
 #include "vmm/kvm/vcpu.h"
 #include "vmm/kvm/vm.h"
 

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/kvm/kvm_arm.h"
-#include "vmm/core/log.h"
-#include "vmm/kvm/vcpu.h"
 #include "migration/vm/vcpu_state.h"
+#include "vmm/core/log.h"
+#include "vmm/kvm/kvm_arm.h"
+#include "vmm/kvm/vcpu.h"
 #include "vmm/kvm/vm.h"
 
 static unsigned reg_size(uint64_t id)

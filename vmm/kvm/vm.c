@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include "hotplug/psci.h"
-#include "vmm/arm64/vm_config.h"
-#include "vmm/kvm/kvm_arm.h"
 #include "vmm/arm64/memory_map.h"
+#include "vmm/arm64/vm_config.h"
+#include "vmm/core/errbuf.h"
 #include "vmm/core/log.h"
+#include "vmm/kvm/kvm_arm.h"
 #include "vmm/kvm/vm.h"
 #include "vmm/kvm/vm_internal.h"
-#include "vmm/core/errbuf.h"
 
 static int open_kvm(struct vm *vm, char *errbuf, size_t errlen)
 {

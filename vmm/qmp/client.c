@@ -12,12 +12,12 @@
 #include <sys/socket.h>
 #include <json-c/json.h>
 
+#include "vmm/core/clock.h"
 #include "vmm/core/json_stream.h"
 #include "vmm/core/json_util.h"
 #include "vmm/core/log.h"
 #include "vmm/qmp/client.h"
 #include "vmm/qmp/socket.h"
-#include "vmm/core/clock.h"
 
 #define QMP_CLIENT_READ_CHUNK (16 * 1024)
 #define QMP_CLIENT_MAX_MESSAGE (64 * 1024 * 1024)

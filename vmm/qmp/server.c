@@ -11,8 +11,8 @@
 #include <json-c/json.h>
 
 #include "vmm/core/event_loop.h"
-#include "vmm/core/log.h"
 #include "vmm/core/json_util.h"
+#include "vmm/core/log.h"
 #include "vmm/qmp/server_internal.h"
 
 #define QMP_READ_CHUNK (32 * 1024)

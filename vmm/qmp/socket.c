@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "vmm/qmp/socket.h"
 #include "vmm/core/clock.h"
+#include "vmm/qmp/socket.h"
 
 static int make_addr(const char *path, struct sockaddr_un *sa)
 {

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acpi/aml/guid.h"
 #include "acpi/crc32.h"
 #include "acpi/efi_handover.h"
-#include "acpi/aml/guid.h"
 #include "tests/unit/acpi/acpi_test.h"
 #include "vmm/core/log.h"
 

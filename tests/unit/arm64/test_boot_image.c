@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/arm64/image.h"
 #include "vmm/arm64/boot_plan.h"
+#include "vmm/arm64/image.h"
 
 static void make_header(uint8_t *h, uint64_t text_offset, uint64_t image_size, uint64_t flags)
 {

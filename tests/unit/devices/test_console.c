@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vmm/devices/console.h"
 #include "vmm/core/event_loop.h"
+#include "vmm/devices/console.h"
 
 struct sink_rec {
 	uint8_t got[1024];
