@@ -32,6 +32,14 @@ static int unix_socket(void)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The address of path and a fresh socket for it: the fd, or -errno. */
+static int socket_for(const char *path, struct sockaddr_un *sa)
+{
+	int ret = make_addr(path, sa);
+
+	return ret < 0 ? ret : unix_socket();
+}
+
 /*
  * Is somebody listening on the socket file at sa? 1: yes, 0: no (stale file),
  * -ENOENT: the file went away meanwhile, -EEXIST: not a socket.
@@ -66,10 +74,7 @@ int qmp_socket_listen(const char *path, int backlog, int *out_fd, struct qmp_soc
 	struct stat st;
 	int fd, ret, attempt;
 
-	ret = make_addr(path, &sa);
-	if (ret < 0)
-		return ret;
-	fd = unix_socket();
+	fd = socket_for(path, &sa);
 	if (fd < 0)
 		return fd;
 	/* Linux creates the file with the socket inode's mode (less the umask): no window
@@ -131,10 +136,7 @@ int qmp_socket_connect(const char *path, int timeout_ms, int *out_fd)
 	struct sockaddr_un sa;
 	int fd, ret;
 
-	ret = make_addr(path, &sa);
-	if (ret < 0)
-		return ret;
-	fd = unix_socket();
+	fd = socket_for(path, &sa);
 	if (fd < 0)
 		return fd;
 	while (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0) {
