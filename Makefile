@@ -3,7 +3,7 @@
 #   make                 native libraries, tools and unit tests; the aarch64 `vmm` binary
 #                        (cross-compiled and static on x86_64, native on arm64)
 #   make check           unit tests, then the integration tier on the arm64 test host
-#   make check-unit      Criterion unit tests (native)
+#   make check-unit      the include rules (tools/layers.txt), then the Criterion unit tests (native)
 #   make fuzz            the state-stream fuzzer (FUZZ_TIME=seconds; check runs 30 s)
 #   make check-integration  scenarios on a real arm64 KVM (emulated host, or this host if arm64)
 #   make bench           benchmarks, printed as `bench: <metric> ours=… peer=… ratio=…`
@@ -33,8 +33,8 @@ endif
 # ---------------------------------------------------------------------------
 PRODUCT_DIRS := vmm hotplug gic acpi migration storage
 ARM64_KVM_SRCS := $(sort $(wildcard vmm/kvm/*.c gic/kvm/*.c hotplug/kvm/*.c migration/kvm/*.c))
-MAIN_SRC := vmm/main.c
-PORTABLE_SRCS := $(filter-out $(MAIN_SRC),$(sort $(foreach d,$(PRODUCT_DIRS),$(wildcard $(d)/*.c))))
+MAIN_SRC := vmm/cli/main.c
+PORTABLE_SRCS := $(filter-out $(MAIN_SRC) $(ARM64_KVM_SRCS),$(sort $(shell find $(PRODUCT_DIRS) -name '*.c')))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 NATIVE_TOOLS := $(patsubst tools/%.c,%,$(sort $(wildcard tools/*.c)))
 L1_SRCS := $(sort $(wildcard tests/l1/*.c))
@@ -152,7 +152,9 @@ check: check-unit check-fuzz check-integration
 check-fuzz:
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(or $(CHECK_FUZZ_TIME),30)
 
+# Folders include each other only as tools/layers.txt allows, then the Criterion tests.
 check-unit: $(UNIT_BIN)
+	$(PYTHON) tools/check-includes
 	$(UNIT_BIN) --jobs 2
 
 check-integration: all
@@ -171,9 +173,9 @@ check-fresh:
 FUZZ_DIR := $(O)/fuzz
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
-FUZZ_SRCS := $(filter-out migration/vm_sections.c,$(sort $(wildcard migration/*.c)))
+FUZZ_SRCS := $(sort $(wildcard migration/format/*.c) migration/vm/topology.c)
 
-$(FUZZ_DIR)/fuzz_state: tests/fuzz/fuzz_state.c $(FUZZ_SRCS) $(wildcard migration/*.h) | $(SETUP_STAMP)
+$(FUZZ_DIR)/fuzz_state: tests/fuzz/fuzz_state.c $(FUZZ_SRCS) $(wildcard migration/format/*.h) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The ACPI tables of the vmm arm64 machine, built from a plain description of
- * it. Addresses and interrupts come from vmm/layout.h. Every builder appends one
+ * it. Addresses and interrupts come from vmm/arm64/memory_map.h. Every builder appends one
  * complete, checksummed table to `out` at out->len and returns 0 or -errno
  * (-EINVAL for a bad description, -ENOMEM, -E2BIG).
  *
@@ -14,17 +14,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "vmm/compiler.h"
-#include "acpi/buf.h"
+#include "acpi/aml/buf.h"
+#include "vmm/arm64/mpidr.h"
+#include "vmm/core/compiler.h"
 
 /* Most virtio-mmio slots the DSDT describes (VR00..VR31). */
 #define ACPI_MAX_VIRTIO_MMIO 32
 
-/* MPIDR_EL1 bits that identify a CPU: Aff3 [39:32], Aff2 [23:16], Aff1 [15:8], Aff0 [7:0]. */
-#define ACPI_MPIDR_AFFINITY_MASK 0xFF00FFFFFFULL
-
 struct acpi_cpu {
-	uint64_t mpidr;   /* affinity fields only (ACPI_MPIDR_AFFINITY_MASK) */
+	uint64_t mpidr;   /* affinity fields only (MPIDR_AFFINITY_MASK) */
 	bool cold_booted; /* enabled from boot, never ejected; otherwise hot-pluggable (online-capable) */
 };
 
@@ -43,9 +41,6 @@ struct acpi_machine {
 	uint32_t nr_virtio_mmio; /* virtio-mmio slots from LAYOUT_VIRTIO_MMIO_BASE, 0..ACPI_MAX_VIRTIO_MMIO */
 };
 
-/* GED event selector bits (REFERENCE §2.2) that the DSDT's _EVT handles. */
-#define ACPI_GED_EVT_PWR_DOWN 0x2    /* Notify(\_SB.PWRB, 0x80) */
-#define ACPI_GED_EVT_CPU_HOTPLUG 0x8 /* \_SB.CPUS.CSCN() */
 
 /* 0 when `m` is a description the builders accept, else -EINVAL. */
 int acpi_machine_check(const struct acpi_machine *m) __must_check;

@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 #include "acpi/cpuhp_aml.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/memory_map.h"
 
 #define PRES "\\_SB.PRES"
 #define CPLK PRES ".CPLK"
@@ -54,7 +54,7 @@ static struct aml *pres_device(void)
 
 	/* Flags and command bytes; writing a flag writes zeros to the others. */
 	field = aml_field("PRST", AML_BYTE_ACC, AML_NOLOCK, AML_WRITE_AS_ZEROS);
-	aml_field_offset(field, ACPI_CPUHP_REG_FLAGS);
+	aml_field_offset(field, CPUHP_REG_FLAGS);
 	aml_field_unit(field, "CPEN", 1);
 	aml_field_unit(field, "CINS", 1);
 	aml_field_unit(field, "CRMV", 1);
@@ -96,9 +96,9 @@ static struct aml *csta_method(void)
 
 	aml_append(method, aml_acquire(aml_name(CPLK), ACQUIRE_FOREVER));
 	aml_append(method, aml_store(aml_arg(0), aml_name(CSEL)));
-	aml_append(method, aml_store(aml_int(ACPI_CPU_STA_DISABLED), aml_local(0)));
+	aml_append(method, aml_store(aml_int(CPUHP_STA_DISABLED), aml_local(0)));
 	cond = aml_if(aml_lequal(aml_name(CPEN), aml_one()));
-	aml_append(cond, aml_store(aml_int(ACPI_CPU_STA_ENABLED), aml_local(0)));
+	aml_append(cond, aml_store(aml_int(CPUHP_STA_ENABLED), aml_local(0)));
 	aml_append(method, cond);
 	aml_append(method, aml_release(aml_name(CPLK)));
 	aml_append(method, aml_return(aml_local(0)));
@@ -148,7 +148,7 @@ static struct aml *cscn_method(const struct acpi_machine *m)
 	aml_append(method, aml_store(aml_zero(), aml_local(0)));
 
 	aml_append(loop, aml_store(aml_local(0), aml_name(CSEL)));
-	aml_append(loop, aml_store(aml_int(ACPI_CPUHP_CMD_GET_NEXT_EVENT), aml_name(CCMD)));
+	aml_append(loop, aml_store(aml_int(CPUHP_CMD_GET_NEXT_EVENT), aml_name(CCMD)));
 	aml_append(loop, aml_store(aml_name(CDAT), aml_local(1)));
 	cond = aml_if(aml_lless(aml_local(1), aml_local(0)));
 	aml_append(cond, aml_break());
@@ -186,9 +186,9 @@ static struct aml *cost_method(void)
 
 	aml_append(method, aml_acquire(aml_name(CPLK), ACQUIRE_FOREVER));
 	aml_append(method, aml_store(aml_arg(0), aml_name(CSEL)));
-	aml_append(method, aml_store(aml_int(ACPI_CPUHP_CMD_OST_EVENT), aml_name(CCMD)));
+	aml_append(method, aml_store(aml_int(CPUHP_CMD_OST_EVENT), aml_name(CCMD)));
 	aml_append(method, aml_store(aml_arg(1), aml_name(CDAT)));
-	aml_append(method, aml_store(aml_int(ACPI_CPUHP_CMD_OST_STATUS), aml_name(CCMD)));
+	aml_append(method, aml_store(aml_int(CPUHP_CMD_OST_STATUS), aml_name(CCMD)));
 	aml_append(method, aml_store(aml_arg(2), aml_name(CDAT)));
 	aml_append(method, aml_release(aml_name(CPLK)));
 	return method;

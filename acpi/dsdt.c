@@ -7,17 +7,18 @@
  *     VR00..      virtio-mmio slots (LNRO0005)
  *     PWRB        power button (PNP0C0C), notified by GED
  *     PRES, CPUS  CPU hot-plug (acpi/cpuhp_aml.c)
- *     GED         Generic Event Device (ACPI0013): _EVT dispatches the event bits
+ *     GED         Generic Event Device (ACPI0013, acpi/ged_aml.c): _EVT dispatches the event bits
  *     _OSC        platform-wide capabilities: grants what the OS asks for
  *   }
  */
 #include <stdio.h>
 
 #include "acpi/acpi.h"
-#include "acpi/aml.h"
+#include "acpi/aml/aml.h"
 #include "acpi/cpuhp_aml.h"
+#include "acpi/ged_aml.h"
 #include "acpi/sdt.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/memory_map.h"
 
 #define DSDT_REVISION 2
 
@@ -25,8 +26,6 @@
 #define OSC_PLATFORM_UUID "0811b06e-4a27-44f9-8d60-3cbbc22e7b48"
 #define OSC_UNRECOGNIZED_UUID 0x04
 #define OSC_UNRECOGNIZED_REVISION 0x08
-
-#define NOTIFY_POWER_BUTTON 0x80
 
 static struct aml *com0_device(void)
 {
@@ -72,42 +71,6 @@ static struct aml *pwrb_device(void)
 	return dev;
 }
 
-/* If ((Local0 & bit) == bit) { body } */
-static struct aml *if_event(uint32_t bit, struct aml *body)
-{
-	struct aml *cond = aml_if(aml_lequal(aml_and(aml_local(0), aml_int(bit), NULL), aml_int(bit)));
-
-	aml_append(cond, body);
-	return cond;
-}
-
-static struct aml *ged_device(void)
-{
-	const uint32_t irq = LAYOUT_GED_INTID;
-	struct aml *dev = aml_device("GED");
-	struct aml *crs = aml_resource_template();
-	struct aml *field, *evt;
-
-	aml_append(dev, aml_name_decl("_HID", aml_string("ACPI0013")));
-	aml_append(dev, aml_name_decl("_UID", aml_zero()));
-	aml_append(crs, aml_interrupt(AML_CONSUMER, AML_EDGE, AML_ACTIVE_HIGH, AML_EXCLUSIVE, &irq, 1));
-	aml_append(dev, aml_name_decl("_CRS", crs));
-	aml_append(dev, aml_operation_region("EREG", AML_SYSTEM_MEMORY, aml_int(LAYOUT_GED_BASE),
-					     aml_int(LAYOUT_GED_SIZE)));
-	/* The selector is read-to-clear: read it once per event. */
-	field = aml_field("EREG", AML_DWORD_ACC, AML_NOLOCK, AML_WRITE_AS_ZEROS);
-	aml_field_unit(field, "ESEL", 32);
-	aml_append(dev, field);
-
-	evt = aml_method("_EVT", 1, AML_SERIALIZED);
-	aml_append(evt, aml_store(aml_name("ESEL"), aml_local(0)));
-	aml_append(evt, if_event(ACPI_GED_EVT_PWR_DOWN,
-				 aml_notify(aml_name("\\_SB.PWRB"), aml_int(NOTIFY_POWER_BUTTON))));
-	aml_append(evt, if_event(ACPI_GED_EVT_CPU_HOTPLUG, aml_call0(ACPI_CPUHP_SCAN_METHOD)));
-	aml_append(dev, evt);
-	return dev;
-}
-
 /*
  * \_SB._OSC: for the platform-wide UUID, keep every capability the OS
  * requested (CDW2 unchanged) and flag a revision other than 1; flag other
@@ -148,7 +111,7 @@ int acpi_build_dsdt(const struct acpi_machine *m, struct acpi_buf *out)
 		aml_append(sb, virtio_mmio_device(i));
 	aml_append(sb, pwrb_device());
 	acpi_cpuhp_aml(sb, m);
-	aml_append(sb, ged_device());
+	aml_append(sb, acpi_ged_aml());
 	aml_append(sb, osc_method());
 
 	start = acpi_sdt_begin(out, "DSDT", DSDT_REVISION);

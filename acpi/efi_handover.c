@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acpi/aml/guid.h"
 #include "acpi/crc32.h"
 #include "acpi/efi_handover.h"
-#include "acpi/guid.h"
-#include "vmm/log.h"
+#include "vmm/core/log.h"
 
 #define BLOB_ALIGN 16
 #define MMAP_MAX_DESCS 3 /* RAM below the blob, the blob, RAM above it */

@@ -29,8 +29,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "vmm/compiler.h"
 #include "acpi/acpi.h"
+#include "vmm/core/compiler.h"
 
 #define EFI_PAGE_SIZE 4096ULL
 #define EFI_MMAP_DESC_SIZE 48

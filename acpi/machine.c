@@ -4,8 +4,8 @@
 #include <errno.h>
 
 #include "acpi/acpi.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/log.h"
 
 static int check_cpus(const struct acpi_machine *m)
 {
@@ -22,7 +22,7 @@ static int check_cpus(const struct acpi_machine *m)
 		return -EINVAL;
 	}
 	for (uint32_t i = 0; i < m->nr_cpus; i++) {
-		if (m->cpus[i].mpidr & ~ACPI_MPIDR_AFFINITY_MASK) {
+		if (m->cpus[i].mpidr & ~MPIDR_AFFINITY_MASK) {
 			log_err("ACPI: vCPU %u MPIDR 0x%llx has non-affinity bits", i,
 				(unsigned long long)m->cpus[i].mpidr);
 			return -EINVAL;

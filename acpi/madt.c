@@ -11,7 +11,7 @@
 
 #include "acpi/acpi.h"
 #include "acpi/sdt.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/memory_map.h"
 
 #define MADT_REVISION 6
 

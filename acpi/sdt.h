@@ -5,8 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "vmm/compiler.h"
-#include "acpi/buf.h"
+#include "acpi/aml/buf.h"
+#include "vmm/core/compiler.h"
 
 #define ACPI_SDT_HEADER_SIZE 36
 #define ACPI_SDT_LENGTH_OFFSET 4

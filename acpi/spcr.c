@@ -5,7 +5,7 @@
  */
 #include "acpi/acpi.h"
 #include "acpi/sdt.h"
-#include "vmm/layout.h"
+#include "vmm/arm64/memory_map.h"
 
 #define SPCR_REVISION 2
 

@@ -3,7 +3,7 @@
 #include <errno.h>
 
 #include "gic/gic_state.h"
-#include "migration/vmstate.h"
+#include "migration/format/vmstate.h"
 
 static const struct vmstate_field dist_fields[] = {
 	VMS_U32(struct gic_dist_state, ctlr),

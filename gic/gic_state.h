@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/layout.h"
+#include "vmm/arm64/memory_map.h"
 
 #define GIC_STATE_IRQ_WORDS (LAYOUT_NR_IRQS / 32)  /* one bit per interrupt */
 #define GIC_STATE_PRIO_WORDS (LAYOUT_NR_IRQS / 4)  /* one byte per interrupt */

@@ -2,7 +2,7 @@
 /*
  * The in-kernel vGICv3. It must be created and initialised after every possible
  * vCPU exists (KVM refuses new vCPUs once it is initialised), with
- * redistributors for all of them (gic/redist_layout.h).
+ * redistributors for all of them (vmm/arm64/redist_layout.h).
  */
 #ifndef GIC_VGIC_H
 #define GIC_VGIC_H
@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gic/redist_layout.h"
-#include "vmm/compiler.h"
+#include "vmm/arm64/redist_layout.h"
+#include "vmm/core/compiler.h"
 
 struct vgic {
 	int fd;

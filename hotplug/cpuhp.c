@@ -5,22 +5,8 @@
 #include <string.h>
 
 #include "hotplug/cpuhp.h"
-#include "migration/vmstate.h"
-#include "vmm/log.h"
-
-#define OFF_SELECTOR 0x0
-#define OFF_FLAGS 0x4
-#define OFF_COMMAND 0x5
-#define OFF_DATA 0x8
-
-#define ST_ENABLED (1u << 0)
-#define ST_INSERT (1u << 1)
-#define ST_REMOVE (1u << 2)
-
-#define CTL_CLEAR_INSERT (1u << 1)
-#define CTL_CLEAR_REMOVE (1u << 2)
-#define CTL_EJECT (1u << 3)
-#define CTL_FW_EJECT (1u << 4)
+#include "migration/format/vmstate.h"
+#include "vmm/core/log.h"
 
 int cpuhp_init(struct cpuhp *h, unsigned nr, const uint64_t *arch_ids, const struct cpuhp_ops *ops, void *ctx)
 {
@@ -78,11 +64,11 @@ static void read_image_locked(struct cpuhp *h, uint8_t img[CPUHP_REG_LEN])
 	}
 	const struct cpuhp_cpu_state *c = &h->cpus[h->selector];
 
-	img[OFF_FLAGS] = (uint8_t)((c->enabled ? ST_ENABLED : 0) | (c->inserting ? ST_INSERT : 0) |
-				   (c->removing ? ST_REMOVE : 0));
+	img[CPUHP_REG_FLAGS] = (uint8_t)((c->enabled ? CPUHP_FLAG_ENABLED : 0) | (c->inserting ? CPUHP_FLAG_INSERT : 0) |
+				   (c->removing ? CPUHP_FLAG_REMOVE : 0));
 	for (int i = 0; i < 4; i++) {
-		img[OFF_SELECTOR + i] = (uint8_t)(data2 >> (8 * i));
-		img[OFF_DATA + i] = (uint8_t)(data >> (8 * i));
+		img[CPUHP_REG_SELECTOR + i] = (uint8_t)(data2 >> (8 * i));
+		img[CPUHP_REG_DATA + i] = (uint8_t)(data >> (8 * i));
 	}
 }
 
@@ -111,11 +97,11 @@ static void write_flags_locked(struct cpuhp *h, uint8_t v)
 	struct cpuhp_cpu_state *c = &h->cpus[h->selector];
 
 	/* Only the first set bit counts, in this order. */
-	if (v & CTL_CLEAR_INSERT) {
+	if (v & CPUHP_FLAG_INSERT) {
 		c->inserting = false;
-	} else if (v & CTL_CLEAR_REMOVE) {
+	} else if (v & CPUHP_FLAG_REMOVE) {
 		c->removing = false;
-	} else if (v & CTL_EJECT) {
+	} else if (v & CPUHP_FLAG_EJECT) {
 		if (!c->eject_allowed || !c->enabled) {
 			log_warn_ratelimited("guest ejected vCPU %u, which has no unplug request: ignored",
 					     h->selector);
@@ -127,7 +113,7 @@ static void write_flags_locked(struct cpuhp *h, uint8_t v)
 			c->enabled = false;
 			c->eject_allowed = false;
 		}
-	} else if (v & CTL_FW_EJECT) {
+	} else if (v & CPUHP_FLAG_FW_EJECT) {
 		log_warn_ratelimited("firmware eject (CEJF) is not supported: ignored");
 	}
 }
@@ -151,26 +137,26 @@ void cpuhp_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool
 	}
 	for (i = 0; i < len && i < 4; i++)
 		v |= (uint32_t)data[i] << (8 * i);
-	if (offset == OFF_SELECTOR) {
+	if (offset == CPUHP_REG_SELECTOR) {
 		h->selector = v;
 		goto out;
 	}
 	if (h->selector >= h->nr)
 		goto out;
 	switch (offset) {
-	case OFF_FLAGS:
+	case CPUHP_REG_FLAGS:
 		write_flags_locked(h, (uint8_t)v);
 		/* A wider write also carries the command byte. */
 		if (len < 2)
 			break;
 		v >>= 8;
 		/* fall through */
-	case OFF_COMMAND:
+	case CPUHP_REG_CMD:
 		h->command = (uint8_t)v;
 		if (h->command == CPUHP_CMD_GET_NEXT_EVENT)
 			find_next_event_locked(h);
 		break;
-	case OFF_DATA:
+	case CPUHP_REG_DATA:
 		if (h->command == CPUHP_CMD_OST_EVENT) {
 			h->cpus[h->selector].ost_event = v;
 		} else if (h->command == CPUHP_CMD_OST_STATUS) {

@@ -1,12 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ACPI CPU hot-plug register block (QEMU's "modern" interface, REFERENCE §1.2),
- * 12 bytes of MMIO that the DSDT's CSCN/CSTA/CEJ0/COST methods drive:
- *   0x0 W: CPU selector (index into the possible vCPUs)   R: command data 2
- *   0x4 W: control (bit1 clear insert, bit2 clear remove, bit3 eject)
- *       R: status  (bit0 enabled, bit1 insert pending, bit2 remove pending)
- *   0x5 W: command (0 next CPU with event, 1 OST event, 2 OST status, 3 arch id)
- *   0x8 W: command data (OST event/status)                R: command data
+ * The ACPI CPU hot-plug register block (layout: hotplug/cpuhp_regs.h), 12 bytes
+ * of MMIO that the DSDT's CSCN/CSTA/CEJ0/COST methods drive.
  * A selector beyond the possible vCPUs reads 0 and drops writes (but a new
  * selector). Everything the guest can write is bounds-checked: this block is
  * guest-facing. Thread-safe; the callbacks run on the writing vCPU's thread
@@ -19,17 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
-#include "vmm/layout.h"
+#include "hotplug/cpuhp_regs.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/compiler.h"
 
-#define CPUHP_REG_LEN 12
-
-enum cpuhp_cmd {
-	CPUHP_CMD_GET_NEXT_EVENT = 0,
-	CPUHP_CMD_OST_EVENT = 1,
-	CPUHP_CMD_OST_STATUS = 2,
-	CPUHP_CMD_GET_ARCH_ID = 3,
-};
 
 /* Per possible vCPU: what the guest observes and what is migrated. */
 struct cpuhp_cpu_state {

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "hotplug/ged.h"
-#include "migration/vmstate.h"
-#include "vmm/log.h"
+#include "migration/format/vmstate.h"
+#include "vmm/core/log.h"
 
 int ged_init(struct ged *g, int (*pulse)(void *ctx), void *ctx)
 {

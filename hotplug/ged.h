@@ -11,12 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
+#include "hotplug/ged_regs.h"
+#include "vmm/core/compiler.h"
 
-#define GED_EVT_MEM_HOTPLUG 0x1u
-#define GED_EVT_PWR_DOWN 0x2u
-#define GED_EVT_CPU_HOTPLUG 0x8u
-#define GED_EVT_SUPPORTED (GED_EVT_PWR_DOWN | GED_EVT_CPU_HOTPLUG)
 
 struct ged_state {
 	uint32_t sel;

@@ -37,4 +37,20 @@ struct psci_target_view {
 /* The policy for CPU_ON: PSCI_RET_SUCCESS means "power it on". */
 int psci_cpu_on_decision(const struct psci_target_view *t);
 
+/* The PSCI functions the SMCCC filter forwards to userspace (everything else stays in KVM). */
+#define PSCI_NR_FORWARDED 3
+extern const uint32_t psci_forwarded_fns[PSCI_NR_FORWARDED];
+
+enum psci_call { PSCI_CALL_UNKNOWN = 0, PSCI_CALL_CPU_ON, PSCI_CALL_CPU_OFF };
+
+struct psci_cpu_on_args {
+	uint64_t target_mpidr, entry, context;
+};
+
+/*
+ * Decodes a forwarded call: function id fn with arguments x[1..3] (x1..x3).
+ * For CPU_ON fills *on; the 32-bit form uses the low 32 bits of each argument.
+ */
+enum psci_call psci_decode(uint64_t fn, const uint64_t x[4], struct psci_cpu_on_args *on);
+
 #endif

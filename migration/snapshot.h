@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/compiler.h"
+#include "vmm/core/compiler.h"
 
 struct vm;
 struct vm_hooks;

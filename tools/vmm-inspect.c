@@ -18,9 +18,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "migration/msgpack_read.h"
-#include "migration/stream.h"
-#include "migration/topology.h"
+#include "migration/format/msgpack_read.h"
+#include "migration/format/stream.h"
+#include "migration/vm/topology.h"
 
 #define MAX_INLINE 8     /* scalar array elements shown */
 #define MAX_BLOCK 16     /* map / struct array entries shown */

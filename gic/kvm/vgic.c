@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "gic/vgic.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/log.h"
 #include "vmm/kvm/kvm_arm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
 
 int vgic_create(int vm_fd, unsigned nr_vcpus, struct vgic *out)
 {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * vCPU hot-plug and hot-unplug on a running VM (seed V.E.7 and V.E.8).
+ * vCPU hot-plug and hot-unplug requests on a running VM (seed V.E.7 and V.E.8):
+ * the checks, then the VM's side (vmm/kvm/hotplug.c, park.c) does the work.
  *
  * Plug (control thread): reset the parked KVM vCPU, check its ID registers
  * against the boot vCPU's, start its thread powered off, mark its GIC CPU
@@ -21,135 +22,13 @@
 
 #include "hotplug/cpuhp.h"
 #include "hotplug/ged.h"
-#include "vmm/kvm/kvm_arm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
-#include "vmm/vm_internal.h"
-
-#define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
-
-/* ID registers that must match between a plugged vCPU and the boot vCPUs. */
-static const struct {
-	const char *name;
-	uint64_t id;
-} id_regs[] = {
-	{ "ID_AA64PFR0_EL1", ARM64_SYS_REG(3, 0, 0, 4, 0) },
-	{ "ID_AA64PFR1_EL1", ARM64_SYS_REG(3, 0, 0, 4, 1) },
-	{ "ID_AA64ZFR0_EL1", ARM64_SYS_REG(3, 0, 0, 4, 4) },
-	{ "ID_AA64DFR0_EL1", ARM64_SYS_REG(3, 0, 0, 5, 0) },
-	{ "ID_AA64DFR1_EL1", ARM64_SYS_REG(3, 0, 0, 5, 1) },
-	{ "ID_AA64ISAR0_EL1", ARM64_SYS_REG(3, 0, 0, 6, 0) },
-	{ "ID_AA64ISAR1_EL1", ARM64_SYS_REG(3, 0, 0, 6, 1) },
-	{ "ID_AA64ISAR2_EL1", ARM64_SYS_REG(3, 0, 0, 6, 2) },
-	{ "ID_AA64MMFR0_EL1", ARM64_SYS_REG(3, 0, 0, 7, 0) },
-	{ "ID_AA64MMFR1_EL1", ARM64_SYS_REG(3, 0, 0, 7, 1) },
-	{ "ID_AA64MMFR2_EL1", ARM64_SYS_REG(3, 0, 0, 7, 2) },
-};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int ged_pulse(void *ctx)
-{
-	struct vm *vm = ctx;
-	int ret = vgic_set_spi(vm->vm_fd, LAYOUT_GED_INTID, true);
-
-	if (ret >= 0)
-		ret = vgic_set_spi(vm->vm_fd, LAYOUT_GED_INTID, false);
-	return ret;
-}
-
-static int hp_eject(void *ctx, unsigned idx)
-{
-	return vm_cpu_eject(ctx, idx);
-}
-
-static void hp_ost(void *ctx, unsigned idx, uint32_t event, uint32_t status)
-{
-	vm_queue_ost(ctx, idx, event, status);
-}
-
-static const struct cpuhp_ops vm_cpuhp_ops = { .eject = hp_eject, .ost = hp_ost };
-
-int vm_hotplug_setup(struct vm *vm, char *errbuf, size_t errlen)
-{
-	uint64_t *ids;
-	unsigned i;
-	int ret;
-
-	ret = -pthread_mutex_init(&vm->ost_lock, NULL);
-	if (ret)
-		return ret;
-	vm->ost_lock_ready = true;
-	if (!vm->cfg.acpi)
-		return 0; /* a device-tree guest cannot see hot-plugged vCPUs */
-	ids = calloc(vm->max_vcpus, sizeof(*ids));
-	if (!ids)
-		return -ENOMEM;
-	for (i = 0; i < vm->max_vcpus; i++)
-		ids[i] = vm->vcpus[i].mpidr;
-	ret = cpuhp_init(&vm->cpuhp, vm->max_vcpus, ids, &vm_cpuhp_ops, vm);
-	free(ids);
-	if (ret < 0) {
-		ERR("cannot create the CPU hot-plug registers: %s", strerror(-ret));
-		return ret;
-	}
-	vm->cpuhp_ready = true;
-	for (i = 0; i < vm->max_vcpus; i++)
-		cpuhp_set_enabled(&vm->cpuhp, i, vm->vcpus[i].admin == VCPU_ENABLED);
-	ret = ged_init(&vm->ged, ged_pulse, vm);
-	if (ret < 0)
-		return ret;
-	vm->ged_ready = true;
-	ret = mmio_bus_register(&vm->bus, &(struct mmio_region){
-		.name = "cpu-hotplug", .base = LAYOUT_CPUHP_BASE, .size = LAYOUT_CPUHP_SIZE,
-		.min_access = 1, .max_access = 4, .fn = cpuhp_mmio, .opaque = &vm->cpuhp,
-	});
-	if (ret >= 0)
-		ret = mmio_bus_register(&vm->bus, &(struct mmio_region){
-			.name = "ged", .base = LAYOUT_GED_BASE, .size = LAYOUT_GED_SIZE,
-			.min_access = 1, .max_access = 4, .fn = ged_mmio, .opaque = &vm->ged,
-		});
-	if (ret < 0) {
-		ERR("cannot map the hot-plug registers: %s", strerror(-ret));
-		return ret;
-	}
-	ret = vm_hotplug_snapshot_id_regs(vm);
-	if (ret < 0) {
-		ERR("cannot read the boot vCPU's ID registers: %s", strerror(-ret));
-		return ret;
-	}
-	vm->hotplug_ready = vm->psci_user;
-	return 0;
-}
-
-void vm_hotplug_teardown(struct vm *vm)
-{
-	if (vm->ged_ready)
-		ged_fini(&vm->ged);
-	if (vm->cpuhp_ready)
-		cpuhp_fini(&vm->cpuhp);
-	vm->ged_ready = vm->cpuhp_ready = vm->hotplug_ready = false;
-	if (vm->ost_lock_ready)
-		pthread_mutex_destroy(&vm->ost_lock);
-	vm->ost_lock_ready = false;
-}
-
-static struct vcpu *find_by_dev_id(struct vm *vm, const char *id)
-{
-	unsigned i;
-
-	for (i = 0; i < vm->max_vcpus; i++)
-		if (vm->vcpus[i].dev_id[0] && !strcmp(vm->vcpus[i].dev_id, id))
-			return &vm->vcpus[i];
-	return NULL;
-}
+#include "hotplug/kvm/cpu_plug.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/clock.h"
+#include "vmm/core/errbuf.h"
+#include "vmm/core/log.h"
+#include "vmm/kvm/vm.h"
+#include "vmm/kvm/vm_internal.h"
 
 static int check_props(struct vm *vm, const struct cpu_props *p, char *errbuf, size_t errlen)
 {
@@ -170,53 +49,10 @@ static int check_props(struct vm *vm, const struct cpu_props *p, char *errbuf, s
 	return 0;
 }
 
-/*
- * The boot vCPU's ID registers, read once before any vCPU runs: a running vCPU's
- * registers cannot be read without stopping it (KVM_RUN holds its lock).
- */
-int vm_hotplug_snapshot_id_regs(struct vm *vm)
-{
-	unsigned i;
-
-	for (i = 0; i < ARRAY_SIZE(id_regs) && i < VM_MAX_ID_REGS; i++) {
-		int ret = kvm_get_reg(vm->vcpus[0].fd, id_regs[i].id, &vm->boot_id_regs[i]);
-
-		if (ret == -ENOENT)
-			vm->boot_id_regs[i] = UINT64_MAX; /* not exposed by this KVM */
-		else if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-/* The reset vCPU must expose exactly the boot vCPU's features. */
-static int check_id_regs(struct vm *vm, struct vcpu *v, char *errbuf, size_t errlen)
-{
-	unsigned i;
-
-	for (i = 0; i < ARRAY_SIZE(id_regs) && i < VM_MAX_ID_REGS; i++) {
-		uint64_t want = vm->boot_id_regs[i], got;
-		int ret = kvm_get_reg(v->fd, id_regs[i].id, &got);
-
-		if (ret == -ENOENT && want == UINT64_MAX)
-			continue;
-		if (ret < 0) {
-			ERR("cannot read %s of vCPU %u: %s", id_regs[i].name, v->id, strerror(-ret));
-			return ret;
-		}
-		if (want != got) {
-			ERR("vCPU %u's %s (0x%llx) differs from the boot vCPU's (0x%llx): refusing to plug it", v->id,
-			    id_regs[i].name, (unsigned long long)got, (unsigned long long)want);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_props *props, char *errbuf,
 		size_t errlen)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = clock_now_ns();
 	struct vcpu *v;
 	int ret;
 
@@ -235,11 +71,11 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 		return -EINVAL;
 	}
 	v = &vm->vcpus[idx];
-	if (find_by_dev_id(vm, id) == v && v->admin == VCPU_ENABLED) {
+	if (vm_find_vcpu_by_dev_id(vm, id) == v && v->admin == VCPU_ENABLED) {
 		ERR("vCPU %u is already plugged%s", idx, v->cold_booted ? " (cold-booted)" : "");
 		return -EEXIST;
 	}
-	if (find_by_dev_id(vm, id)) {
+	if (vm_find_vcpu_by_dev_id(vm, id)) {
 		ERR("Duplicate device ID '%s'", id);
 		return -EEXIST;
 	}
@@ -263,7 +99,7 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 		ERR("cannot reset vCPU %u: %s", idx, strerror(-ret));
 		return ret;
 	}
-	ret = check_id_regs(vm, v, errbuf, errlen);
+	ret = vm_id_regs_check(vm, v, errbuf, errlen);
 	if (ret < 0)
 		return ret;
 	v->power = VCPU_POWER_OFF;
@@ -274,49 +110,19 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 		ERR("cannot start vCPU %u's thread: %s", idx, strerror(-ret));
 		return ret;
 	}
-	pthread_mutex_lock(&v->lock);
-	v->admin = VCPU_ENABLED;
-	snprintf(v->dev_id, sizeof(v->dev_id), "%s", id);
-	pthread_mutex_unlock(&v->lock);
-	vm->gic.accessible[idx] = true;
+	vcpu_enable(v, id);
 	ret = cpuhp_plug(&vm->cpuhp, idx);
 	if (ret == 0)
 		ret = ged_raise(&vm->ged, GED_EVT_CPU_HOTPLUG);
-	vm->last_plug_ns = now_ns() - t0;
+	vm->last_plug_ns = clock_now_ns() - t0;
 	if (ret < 0) {
 		/* Roll back: the guest has not been told. */
 		cpuhp_set_enabled(&vm->cpuhp, idx, false);
-		vcpu_stop(v);
-		pthread_mutex_lock(&v->lock);
-		v->admin = VCPU_PARKED;
-		v->power = VCPU_POWER_OFF;
-		v->on_pending = false;
-		v->dev_id[0] = 0;
-		pthread_mutex_unlock(&v->lock);
-		vm->gic.accessible[idx] = false;
+		vcpu_park(v, NULL, 0);
 		ERR("cannot notify the guest of vCPU %u: %s", idx, strerror(-ret));
 		return ret;
 	}
 	log_info("vCPU %u plugged as '%s' (%.3f ms to the GED interrupt)", idx, id, vm->last_plug_ns / 1e6);
-	return 0;
-}
-
-int vm_cpu_set_plugged(struct vm *vm, unsigned idx, const char *id)
-{
-	struct vcpu *v;
-
-	if (!vm->hotplug_ready || idx >= vm->max_vcpus || !id || !*id)
-		return -EINVAL;
-	v = &vm->vcpus[idx];
-	if (v->admin == VCPU_ENABLED || v->state != VCPU_THREAD_NONE || find_by_dev_id(vm, id))
-		return -EEXIST;
-	pthread_mutex_lock(&v->lock);
-	v->admin = VCPU_ENABLED;
-	v->power = VCPU_POWER_OFF;
-	snprintf(v->dev_id, sizeof(v->dev_id), "%s", id);
-	pthread_mutex_unlock(&v->lock);
-	vm->gic.accessible[idx] = true;
-	cpuhp_set_enabled(&vm->cpuhp, idx, true);
 	return 0;
 }
 
@@ -330,7 +136,7 @@ int vm_cpu_unplug(struct vm *vm, const char *id, char *errbuf, size_t errlen)
 				 : "vCPU hot-unplug needs an ACPI guest (--acpi on)");
 		return -ENOTSUP;
 	}
-	v = id ? find_by_dev_id(vm, id) : NULL;
+	v = id ? vm_find_vcpu_by_dev_id(vm, id) : NULL;
 	if (!v) {
 		ERR("Device '%s' not found", id ? id : "");
 		return -ENOENT;
@@ -359,95 +165,3 @@ int vm_cpu_unplug(struct vm *vm, const char *id, char *errbuf, size_t errlen)
 	return 0;
 }
 
-int vm_cpu_eject(struct vm *vm, unsigned idx)
-{
-	struct vcpu *v;
-	int ret = 0;
-
-	if (idx >= vm->max_vcpus)
-		return -EINVAL;
-	v = &vm->vcpus[idx];
-	pthread_mutex_lock(&v->lock);
-	if (v->cold_booted || v->admin != VCPU_ENABLED) {
-		ret = -EPERM;
-	} else if (v->power == VCPU_POWER_ON || v->on_pending) {
-		ret = -EBUSY;
-	} else {
-		/* From now on CPU_ON for it is DENIED. */
-		v->eject_pending = true;
-	}
-	pthread_mutex_unlock(&v->lock);
-	if (ret == -EBUSY)
-		log_warn_ratelimited("guest ejected vCPU %u while it is still online: ignored", idx);
-	if (ret == 0)
-		vm_request_exit(vm, VM_EXIT_NONE); /* just wakes the control thread */
-	return ret;
-}
-
-void vm_queue_ost(struct vm *vm, unsigned idx, uint32_t event, uint32_t status)
-{
-	pthread_mutex_lock(&vm->ost_lock);
-	if (vm->ost_count == VM_OST_QUEUE) {
-		vm->ost_head = (vm->ost_head + 1) % VM_OST_QUEUE;
-		vm->ost_count--;
-		log_warn_ratelimited("too many _OST reports: dropping the oldest");
-	}
-	vm->ost[(vm->ost_head + vm->ost_count) % VM_OST_QUEUE] =
-		(struct vm_ost_report){ .vcpu = idx, .event = event, .status = status };
-	vm->ost_count++;
-	pthread_mutex_unlock(&vm->ost_lock);
-	vm_request_exit(vm, VM_EXIT_NONE);
-}
-
-void vm_hotplug_process(struct vm *vm)
-{
-	unsigned i;
-
-	if (!vm->cpuhp_ready)
-		return;
-	for (i = 0; i < vm->max_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		char id[sizeof(v->dev_id)], path[96];
-		bool eject;
-
-		pthread_mutex_lock(&v->lock);
-		eject = v->eject_pending;
-		pthread_mutex_unlock(&v->lock);
-		if (!eject)
-			continue;
-		vcpu_stop(v);
-		pthread_mutex_lock(&v->lock);
-		v->eject_pending = false;
-		v->admin = VCPU_PARKED;
-		v->power = VCPU_POWER_OFF;
-		snprintf(id, sizeof(id), "%s", v->dev_id);
-		v->dev_id[0] = 0;
-		pthread_mutex_unlock(&v->lock);
-		vm->gic.accessible[i] = false;
-		log_info("vCPU %u ('%s') unplugged and parked", i, id);
-		snprintf(path, sizeof(path), "/machine/peripheral/%s", id);
-		if (vm->hooks && vm->hooks->device_deleted)
-			vm->hooks->device_deleted(vm->hooks_ctx, id, path);
-	}
-	for (;;) {
-		struct vm_ost_report r;
-		char id[32];
-
-		pthread_mutex_lock(&vm->ost_lock);
-		if (!vm->ost_count) {
-			pthread_mutex_unlock(&vm->ost_lock);
-			break;
-		}
-		r = vm->ost[vm->ost_head];
-		vm->ost_head = (vm->ost_head + 1) % VM_OST_QUEUE;
-		vm->ost_count--;
-		pthread_mutex_unlock(&vm->ost_lock);
-		if (r.vcpu >= vm->max_vcpus)
-			continue;
-		pthread_mutex_lock(&vm->vcpus[r.vcpu].lock);
-		snprintf(id, sizeof(id), "%s", vm->vcpus[r.vcpu].dev_id);
-		pthread_mutex_unlock(&vm->vcpus[r.vcpu].lock);
-		if (vm->hooks && vm->hooks->acpi_ost)
-			vm->hooks->acpi_ost(vm->hooks_ctx, r.vcpu, id, r.event, r.status);
-	}
-}

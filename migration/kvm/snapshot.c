@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Snapshot and restore of a whole VM: DIR/state (the versioned sections, see
- * migration/stream.h) and DIR/memory (guest RAM, raw, sparse: untouched and zero
+ * migration/format/stream.h) and DIR/memory (guest RAM, raw, sparse: untouched and zero
  * chunks are holes).
  *
  * Save (all vCPUs paused): sections in load order — machine, topology, vGIC
@@ -27,67 +27,19 @@
 #include <unistd.h>
 
 #include "gic/gic_state.h"
-#include "migration/registry.h"
+#include "migration/format/registry.h"
 #include "migration/snapshot.h"
-#include "migration/vm_sections.h"
-#include "migration/topology.h"
-#include "vmm/cli.h"
-#include "vmm/config_state.h"
-#include "vmm/log.h"
-#include "vmm/vcpu_state.h"
-#include "vmm/vm.h"
+#include "migration/vm/machine_state.h"
+#include "migration/vm/sections.h"
+#include "migration/vm/topology.h"
+#include "migration/vm/vcpu_state.h"
+#include "vmm/arm64/vm_config.h"
+#include "vmm/core/errbuf.h"
+#include "vmm/core/log.h"
+#include "vmm/kvm/save.h"
+#include "vmm/kvm/vm.h"
 
-#define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
 #define MEM_CHUNK SZ_64K
-
-/* Collects the state of a paused VM. */
-static int collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
-{
-	uint64_t mpidrs[LAYOUT_MAX_VCPUS];
-	unsigned i;
-	int ret;
-
-	ret = config_state_from(&vm->cfg, &s->config);
-	if (ret < 0) {
-		ERR("the kernel path, initrd path or command line is too long to save");
-		return ret;
-	}
-	s->topology.max_vcpus = s->topology.nr_vcpus = vm->max_vcpus;
-	for (i = 0; i < vm->max_vcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		bool enabled = v->admin == VCPU_ENABLED;
-
-		mpidrs[i] = v->mpidr;
-		s->topology.vcpus[i] = (struct topology_vcpu){
-			.id = i, .numa_node = TOPOLOGY_NUMA_NONE, .mpidr = v->mpidr, .enabled = enabled,
-			.accessible = vm->gic.accessible[i], .powered_on = enabled && v->power == VCPU_POWER_ON,
-			.cold_booted = v->cold_booted,
-		};
-		if (!enabled)
-			continue;
-		s->vcpus[i] = calloc(1, sizeof(*s->vcpus[i]));
-		if (!s->vcpus[i])
-			return -ENOMEM;
-		ret = vcpu_save_state(v, s->vcpus[i]);
-		if (ret < 0) {
-			ERR("cannot read the registers of vCPU %u: %s", i, strerror(-ret));
-			return ret;
-		}
-	}
-	ret = vgic_save(&vm->gic, mpidrs, &s->dist, s->gic_cpus);
-	if (ret < 0) {
-		ERR("cannot read the GIC state: %s", strerror(-ret));
-		return ret;
-	}
-	if (vm->cpuhp_ready)
-		cpuhp_save(&vm->cpuhp, &s->cpuhp);
-	else
-		s->cpuhp.nr_cpus = 0;
-	if (vm->ged_ready)
-		ged_save(&vm->ged, &s->ged);
-	pl011_save(&vm->uart, &s->uart);
-	return 0;
-}
 
 static int write_all(int fd, const void *buf, size_t len, off_t off)
 {
@@ -235,7 +187,7 @@ int vm_snapshot_save(struct vm *vm, const char *dir, struct snapshot_stats *stat
 		free(s);
 		return ret;
 	}
-	ret = collect(vm, s, errbuf, errlen);
+	ret = vm_state_collect(vm, s, errbuf, errlen);
 	if (ret < 0)
 		goto out;
 	ret = vm_sections_register(&reg, s, vm->max_vcpus, &merr);
@@ -364,84 +316,6 @@ static int read_head(const uint8_t *buf, size_t len, struct vm_saved *s, char *e
 	return 0;
 }
 
-/* Checks that the machine KVM built is the one the snapshot describes. */
-static int check_topology(struct vm *vm, const struct vm_saved *s, char *errbuf, size_t errlen)
-{
-	unsigned i;
-
-	for (i = 0; i < vm->max_vcpus; i++) {
-		const struct topology_vcpu *t = &s->topology.vcpus[i];
-
-		if (t->mpidr != vm->vcpus[i].mpidr) {
-			ERR("vCPU %u has MPIDR 0x%llx here but 0x%llx in the snapshot", i,
-			    (unsigned long long)vm->vcpus[i].mpidr, (unsigned long long)t->mpidr);
-			return -EINVAL;
-		}
-		if (t->cold_booted != vm->vcpus[i].cold_booted) {
-			ERR("vCPU %u: cold-booted flag differs from the snapshot's", i);
-			return -EINVAL;
-		}
-		if (s->gic_cpus[i].mpidr != t->mpidr || s->gic_cpus[i].accessible != t->accessible ||
-		    t->accessible != t->enabled) {
-			ERR("bad snapshot state: vCPU %u's GIC state does not match the topology", i);
-			return -EINVAL;
-		}
-		if (vm->cpuhp_ready && (s->cpuhp.nr_cpus != vm->max_vcpus || s->cpuhp.cpus[i].enabled != t->enabled)) {
-			ERR("bad snapshot state: the CPU hot-plug block does not match the topology for vCPU %u", i);
-			return -EINVAL;
-		}
-		if (t->enabled && !t->cold_booted && !vm->hotplug_ready) {
-			ERR("the snapshot has hot-plugged vCPUs but this host cannot hot-plug (SMCCC filter missing)");
-			return -ENOTSUP;
-		}
-	}
-	return 0;
-}
-
-static int apply(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
-{
-	unsigned i;
-	int ret;
-
-	for (i = 0; i < vm->max_vcpus; i++) {
-		const struct topology_vcpu *t = &s->topology.vcpus[i];
-		struct vcpu *v = &vm->vcpus[i];
-
-		if (t->enabled && !t->cold_booted) {
-			ret = vm_cpu_set_plugged(vm, i, (const char *)s->vcpus[i]->dev_id);
-			if (ret < 0) {
-				ERR("cannot plug vCPU %u ('%s'): %s", i, (const char *)s->vcpus[i]->dev_id,
-				    strerror(-ret));
-				return ret;
-			}
-		}
-		if (!t->enabled)
-			continue;
-		ret = vcpu_load_state(v, s->vcpus[i]);
-		if (ret < 0) {
-			ERR("cannot restore the registers of vCPU %u: %s", i, strerror(-ret));
-			return ret;
-		}
-	}
-	ret = vgic_restore(&vm->gic, &s->dist, s->gic_cpus);
-	if (ret < 0) {
-		ERR("cannot restore the GIC: %s", strerror(-ret));
-		return ret;
-	}
-	if (vm->cpuhp_ready) {
-		ret = cpuhp_load(&vm->cpuhp, &s->cpuhp);
-		if (ret < 0) {
-			ERR("the CPU hot-plug block in the snapshot has %u vCPUs, this VM %u", s->cpuhp.nr_cpus,
-			    vm->max_vcpus);
-			return ret;
-		}
-	}
-	if (vm->ged_ready)
-		ged_load(&vm->ged, &s->ged);
-	pl011_load(&vm->uart, &s->uart);
-	return 0;
-}
-
 int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hooks_ctx, struct vm_config *cfg_out,
 			struct vm_config_state *cfg_storage, struct vm **out, char *errbuf, size_t errlen)
 {
@@ -484,7 +358,7 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 		char why[256];
 
 		if (vm_host_limits(&host_mem, &host_vcpus) == 0 &&
-		    cli_check_host(&cfg, host_mem, host_vcpus, why, sizeof(why)) < 0) {
+		    vm_config_check_host(&cfg, host_mem, host_vcpus, why, sizeof(why)) < 0) {
 			ERR("this host cannot provide the snapshot's machine: %s", why);
 			ret = -E2BIG;
 			goto out;
@@ -506,9 +380,9 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 	ret = vm_create_ex(&cfg, hooks, hooks_ctx, mem_fd, &vm, errbuf, errlen);
 	if (ret < 0)
 		goto out;
-	ret = check_topology(vm, s, errbuf, errlen);
+	ret = vm_state_check(vm, s, errbuf, errlen);
 	if (ret == 0)
-		ret = apply(vm, s, errbuf, errlen);
+		ret = vm_state_apply(vm, s, errbuf, errlen);
 	if (ret < 0) {
 		vm_destroy(vm);
 		goto out;

@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migration/registry.h"
-#include "migration/stream.h"
-#include "migration/topology.h"
-#include "migration/vmstate.h"
+#include "migration/format/registry.h"
+#include "migration/format/stream.h"
+#include "migration/format/vmstate.h"
+#include "migration/vm/topology.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

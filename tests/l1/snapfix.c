@@ -11,7 +11,7 @@
  *   snapfix FILE mem-size BYTES             the "machine" section's mem_size
  *   snapfix FILE max-vcpus N                the "machine" section's max_vcpus
  *
- * Stream layout: migration/stream.h. Test tooling only: it trusts its input.
+ * Stream layout: migration/format/stream.h. Test tooling only: it trusts its input.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 
-#include "vmm/compiler.h"
+#include "vmm/core/compiler.h"
 
 #ifndef KVM_ARM_VM_SMCCC_CTRL
 #define KVM_ARM_VM_SMCCC_CTRL 0
@@ -39,7 +39,6 @@ struct kvm_smccc_filter {
 
 /* MPIDR_EL1 as seen by KVM_GET_ONE_REG: op0=3 op1=0 CRn=0 CRm=0 op2=5. */
 #define KVM_REG_MPIDR_EL1 ARM64_SYS_REG(3, 0, 0, 0, 5)
-#define MPIDR_AFFINITY_MASK 0xff00ffffffULL
 
 #define KVM_CORE_REG64(name) \
 	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | KVM_REG_ARM_CORE_REG(name))

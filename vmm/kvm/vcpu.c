@@ -8,29 +8,12 @@
 #include <unistd.h>
 
 #include "hotplug/psci.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/arm64/mpidr.h"
+#include "vmm/core/log.h"
 #include "vmm/kvm/kvm_arm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vcpu.h"
-#include "vmm/vm.h"
-
-/* The kick signal: its handler does nothing; its only job is to make KVM_RUN return. */
-#define VCPU_KICK_SIGNAL (SIGRTMIN + 1)
-
-static void kick_handler(int sig)
-{
-	(void)sig;
-}
-
-int vcpu_signal_setup(void)
-{
-	struct sigaction sa = { .sa_handler = kick_handler };
-
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0)
-		return -errno;
-	return 0;
-}
+#include "vmm/kvm/vcpu.h"
+#include "vmm/kvm/vm.h"
 
 int vcpu_create(struct vm *vm, unsigned id, struct vcpu *v)
 {
@@ -268,6 +251,7 @@ int64_t vcpu_psci_cpu_on(struct vcpu *target, uint64_t entry, uint64_t ctx)
 static void handle_hypercall(struct vcpu *v)
 {
 	uint64_t fn = v->run->hypercall.nr, x[4] = { 0 };
+	struct psci_cpu_on_args on;
 	int64_t result = PSCI_RET_NOT_SUPPORTED;
 	struct vcpu *target;
 	unsigned i;
@@ -281,26 +265,21 @@ static void handle_hypercall(struct vcpu *v)
 		v->halted = true;
 		return;
 	}
-	switch (fn) {
-	case PSCI_0_2_FN_CPU_ON:
-		x[1] &= 0xffffffffULL;
-		x[2] &= 0xffffffffULL;
-		x[3] &= 0xffffffffULL;
-		/* fall through */
-	case PSCI_0_2_FN64_CPU_ON:
-		target = find_by_mpidr(v->vm, x[1]);
+	switch (psci_decode(fn, x, &on)) {
+	case PSCI_CALL_CPU_ON:
+		target = find_by_mpidr(v->vm, on.target_mpidr);
 		if (!target) {
 			struct psci_target_view none = { 0 };
 
 			result = psci_cpu_on_decision(&none);
 		} else {
-			result = vcpu_psci_cpu_on(target, x[2], x[3]);
+			result = vcpu_psci_cpu_on(target, on.entry, on.context);
 		}
 		if (result == PSCI_RET_DENIED)
 			log_info_ratelimited("vCPU %u: CPU_ON for MPIDR 0x%llx denied: that vCPU is not enabled", v->id,
-				 (unsigned long long)x[1]);
+				 (unsigned long long)on.target_mpidr);
 		break;
-	case PSCI_0_2_FN_CPU_OFF: {
+	case PSCI_CALL_CPU_OFF: {
 		struct kvm_mp_state st = { .mp_state = KVM_MP_STATE_STOPPED };
 
 		pthread_mutex_lock(&v->lock);
@@ -313,7 +292,7 @@ static void handle_hypercall(struct vcpu *v)
 		log_debug("vCPU %u powered off", v->id);
 		return; /* CPU_OFF does not return */
 	}
-	default:
+	case PSCI_CALL_UNKNOWN:
 		log_warn_ratelimited("vCPU %u: unexpected forwarded SMCCC call 0x%llx", v->id,
 				     (unsigned long long)fn);
 		break;
@@ -435,45 +414,6 @@ int vcpu_start(struct vcpu *v)
 	return ret;
 }
 
-static void kick(struct vcpu *v)
-{
-	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
-	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
-}
-
-void vcpu_pause(struct vcpu *v)
-{
-	if (v->state == VCPU_THREAD_NONE)
-		return;
-	pthread_mutex_lock(&v->lock);
-	if (v->req == VCPU_REQ_NONE)
-		v->req = VCPU_REQ_PAUSE;
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
-	kick(v);
-}
-
-void vcpu_wait_paused(struct vcpu *v)
-{
-	if (v->state == VCPU_THREAD_NONE)
-		return;
-	pthread_mutex_lock(&v->lock);
-	while (v->state != VCPU_THREAD_PAUSED && v->state != VCPU_THREAD_STOPPED)
-		pthread_cond_wait(&v->cond, &v->lock);
-	pthread_mutex_unlock(&v->lock);
-}
-
-void vcpu_resume(struct vcpu *v)
-{
-	if (v->state == VCPU_THREAD_NONE)
-		return;
-	pthread_mutex_lock(&v->lock);
-	if (v->req == VCPU_REQ_PAUSE)
-		v->req = VCPU_REQ_NONE;
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
-}
-
 void vcpu_stop(struct vcpu *v)
 {
 	if (v->state == VCPU_THREAD_NONE)
@@ -482,7 +422,7 @@ void vcpu_stop(struct vcpu *v)
 	v->req = VCPU_REQ_STOP;
 	pthread_cond_broadcast(&v->cond);
 	pthread_mutex_unlock(&v->lock);
-	kick(v);
+	vcpu_kick(v);
 	pthread_join(v->thread, NULL);
 	v->state = VCPU_THREAD_NONE;
 	v->req = VCPU_REQ_NONE;

@@ -10,19 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "acpi/acpi.h"
-#include "acpi/efi_handover.h"
 #include "hotplug/psci.h"
-#include "vmm/arm64_image.h"
-#include "vmm/cli.h"
-#include "vmm/fdt.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/arm64/vm_config.h"
+#include "vmm/core/errbuf.h"
+#include "vmm/core/log.h"
 #include "vmm/kvm/kvm_arm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/vm.h"
-#include "vmm/vm_internal.h"
-
-#define ERR(...) snprintf(errbuf, errlen, __VA_ARGS__)
+#include "vmm/kvm/vm.h"
+#include "vmm/kvm/vm_internal.h"
 
 static int open_kvm(struct vm *vm, char *errbuf, size_t errlen)
 {
@@ -84,66 +79,6 @@ static int create_vm_fd(struct vm *vm, char *errbuf, size_t errlen)
 		ret = vm->vm_fd;
 		vm->vm_fd = -1;
 		ERR("KVM_CREATE_VM failed: %s", strerror(-ret));
-		return ret;
-	}
-	return 0;
-}
-
-/*
- * Guest RAM: anonymous memory, or (restore) a private mapping of a snapshot's
- * memory file, so pages are read lazily on first touch and guest writes never
- * reach the file.
- */
-static int setup_ram(struct vm *vm, int mem_fd, char *errbuf, size_t errlen)
-{
-	struct kvm_userspace_memory_region region;
-	size_t map_len = vm->ram_size + SZ_2M;
-	uint8_t *base;
-	int ret;
-
-	/* Over-allocate so the guest RAM can start on a 2 MiB (huge page) boundary. */
-	base = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (base == MAP_FAILED) {
-		ret = -errno;
-		ERR("cannot reserve %llu MiB of guest RAM: %s", (unsigned long long)(vm->ram_size >> 20),
-		    strerror(-ret));
-		return ret;
-	}
-	vm->ram = (uint8_t *)ALIGN_UP((uintptr_t)base, SZ_2M);
-	if (vm->ram > base)
-		munmap(base, (size_t)(vm->ram - base));
-	if (vm->ram + vm->ram_size < base + map_len)
-		munmap(vm->ram + vm->ram_size, (size_t)(base + map_len - (vm->ram + vm->ram_size)));
-	if (mem_fd >= 0) {
-		void *m = mmap(vm->ram, vm->ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE,
-			       mem_fd, 0);
-
-		if (m == MAP_FAILED) {
-			ret = -errno;
-			ERR("cannot map the snapshot's memory: %s", strerror(-ret));
-			return ret;
-		}
-		/* Kept to tell a later snapshot which untouched pages hold data. */
-		vm->ram_fd = fcntl(mem_fd, F_DUPFD_CLOEXEC, 0);
-		if (vm->ram_fd < 0) {
-			ret = -errno;
-			ERR("cannot keep the snapshot's memory file open: %s", strerror(-ret));
-			return ret;
-		}
-	} else {
-		madvise(vm->ram, vm->ram_size, MADV_HUGEPAGE);
-	}
-	madvise(vm->ram, vm->ram_size, MADV_DONTDUMP);
-
-	region = (struct kvm_userspace_memory_region){
-		.slot = 0,
-		.guest_phys_addr = vm->ram_gpa,
-		.memory_size = vm->ram_size,
-		.userspace_addr = (uint64_t)(uintptr_t)vm->ram,
-	};
-	ret = kvm_ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
-	if (ret < 0) {
-		ERR("cannot register guest RAM with KVM: %s", strerror(-ret));
 		return ret;
 	}
 	return 0;
@@ -225,7 +160,7 @@ static int create_vcpus_and_gic(struct vm *vm, char *errbuf, size_t errlen)
  */
 static int install_psci_filter(struct vm *vm, char *errbuf, size_t errlen)
 {
-	static const uint32_t fns[] = { PSCI_0_2_FN_CPU_OFF, PSCI_0_2_FN_CPU_ON, PSCI_0_2_FN64_CPU_ON };
+	const uint32_t *fns = psci_forwarded_fns;
 	unsigned i;
 	int ret;
 
@@ -233,7 +168,7 @@ static int install_psci_filter(struct vm *vm, char *errbuf, size_t errlen)
 		log_warn("this KVM cannot forward PSCI calls (SMCCC filter, Linux >= 6.4): vCPU hot-plug is disabled");
 		return 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(fns); i++) {
+	for (i = 0; i < PSCI_NR_FORWARDED; i++) {
 		struct kvm_smccc_filter f = {
 			.base = fns[i], .nr_functions = 1, .action = KVM_SMCCC_FILTER_FWD_TO_USER,
 		};
@@ -259,8 +194,10 @@ static void set_initial_power(struct vm *vm)
 
 		v->power = (i == 0 || !vm->psci_user) ? VCPU_POWER_ON : VCPU_POWER_OFF;
 		if (v->admin == VCPU_ENABLED) {
-			snprintf(v->dev_id, sizeof(v->dev_id), "core%u", i);
-			vm->gic.accessible[i] = true;
+			char id[sizeof(v->dev_id)];
+
+			snprintf(id, sizeof(id), "core%u", i);
+			vcpu_enable(v, id);
 		}
 	}
 }
@@ -315,184 +252,6 @@ static int setup_devices(struct vm *vm, char *errbuf, size_t errlen)
 	return ret;
 }
 
-/* Reads a whole file into guest RAM at gpa, at most max bytes. */
-static int load_file(struct vm *vm, const char *path, int fd, uint64_t gpa, uint64_t size, char *errbuf,
-		     size_t errlen)
-{
-	uint8_t *dst = vm->ram + (gpa - vm->ram_gpa);
-	uint64_t done = 0;
-
-	while (done < size) {
-		ssize_t n = pread(fd, dst + done, (size_t)MIN(size - done, 1ULL << 30), (off_t)done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ERR("cannot read %s: %s", path, strerror(errno));
-			return -errno;
-		}
-		if (n == 0) {
-			ERR("%s: file shrank while being read", path);
-			return -EIO;
-		}
-		done += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int open_payload(const char *what, const char *path, int *fd, uint64_t *size, char *errbuf,
-			size_t errlen)
-{
-	struct stat st;
-	int ret;
-
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0) {
-		ret = -errno;
-		ERR("%s '%s': %s", what, path, strerror(-ret));
-		return ret;
-	}
-	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ERR("%s '%s' is not a regular file", what, path);
-		close(*fd);
-		*fd = -1;
-		return -EINVAL;
-	}
-	*size = (uint64_t)st.st_size;
-	return 0;
-}
-
-static int load_payload(struct vm *vm, char *errbuf, size_t errlen)
-{
-	struct arm64_image img;
-	uint8_t hdr[ARM64_IMAGE_HEADER_SIZE];
-	uint64_t ksize, isize = 0;
-	int kfd = -1, ifd = -1, ret;
-	char why[160];
-	ssize_t n;
-
-	ret = open_payload("kernel", vm->cfg.kernel, &kfd, &ksize, errbuf, errlen);
-	if (ret < 0)
-		return ret;
-	n = pread(kfd, hdr, sizeof(hdr), 0);
-	ret = arm64_image_parse(hdr, n < 0 ? 0 : (size_t)n, ksize, &img, why, sizeof(why));
-	if (ret < 0) {
-		ERR("kernel '%s': %s", vm->cfg.kernel, why);
-		goto out;
-	}
-	if (vm->cfg.initrd) {
-		ret = open_payload("initrd", vm->cfg.initrd, &ifd, &isize, errbuf, errlen);
-		if (ret < 0)
-			goto out;
-	}
-	ret = boot_plan_compute(vm->ram_gpa, vm->ram_size, img.text_offset, img.image_size, isize,
-				vm->cfg.acpi ? ACPI_BLOB_MAX_SIZE : 0, &vm->plan, errbuf, errlen);
-	if (ret < 0)
-		goto out;
-	ret = load_file(vm, vm->cfg.kernel, kfd, vm->plan.kernel_gpa, ksize, errbuf, errlen);
-	if (ret < 0)
-		goto out;
-	if (ifd >= 0)
-		ret = load_file(vm, vm->cfg.initrd, ifd, vm->plan.initrd_gpa, isize, errbuf, errlen);
-out:
-	if (ifd >= 0)
-		close(ifd);
-	close(kfd);
-	return ret;
-}
-
-/* ACPI tables + EFI hand-over data at plan.blob_gpa; fills the /chosen values. */
-static int build_acpi(struct vm *vm, struct fdt_efi_handover *efi, char *errbuf, size_t errlen)
-{
-	struct acpi_cpu *cpus;
-	struct acpi_machine m;
-	struct acpi_blob blob;
-	unsigned i;
-	int ret;
-
-	cpus = calloc(vm->max_vcpus, sizeof(*cpus));
-	if (!cpus)
-		return -ENOMEM;
-	for (i = 0; i < vm->max_vcpus; i++)
-		cpus[i] = (struct acpi_cpu){ .mpidr = vm->vcpus[i].mpidr, .cold_booted = vm->vcpus[i].cold_booted };
-	m = (struct acpi_machine){
-		.nr_cpus = vm->max_vcpus,
-		.cpus = cpus,
-		.ram_base = vm->ram_gpa,
-		.ram_size = vm->ram_size,
-		.pmu = vm->pmu,
-	};
-	ret = acpi_build_blob(&m, vm->plan.blob_gpa, (size_t)vm->plan.blob_size, &blob);
-	free(cpus);
-	if (ret < 0) {
-		ERR("cannot build the ACPI tables: %s", strerror(-ret));
-		return ret;
-	}
-	memcpy(vm->ram + (blob.gpa - vm->ram_gpa), blob.data, blob.size);
-	*efi = (struct fdt_efi_handover){
-		.system_table = blob.systab_gpa,
-		.mmap = blob.mmap_gpa,
-		.mmap_size = blob.mmap_size,
-		.desc_size = blob.mmap_desc_size,
-		.desc_version = blob.mmap_desc_ver,
-	};
-	acpi_blob_free(&blob);
-	return 0;
-}
-
-static int build_fdt(struct vm *vm, char *errbuf, size_t errlen)
-{
-	struct fdt_efi_handover efi;
-	uint64_t *mpidrs;
-	struct fdt_machine m;
-	unsigned i, n = 0;
-	int ret;
-
-	mpidrs = calloc(vm->max_vcpus, sizeof(*mpidrs));
-	if (!mpidrs)
-		return -ENOMEM;
-	for (i = 0; i < vm->max_vcpus; i++)
-		if (vm->vcpus[i].admin == VCPU_ENABLED)
-			mpidrs[n++] = vm->vcpus[i].mpidr;
-	m = (struct fdt_machine){
-		.ram_base = vm->ram_gpa,
-		.ram_size = vm->ram_size,
-		.bootargs = vm->cfg.cmdline,
-		.initrd_start = vm->plan.initrd_gpa,
-		.initrd_end = vm->plan.initrd_gpa + vm->plan.initrd_size,
-		.nr_cpus = n,
-		.mpidrs = mpidrs,
-		.nr_redist = vm->gic.nr_redist,
-		.pmu = vm->pmu,
-	};
-	memcpy(m.redist, vm->gic.redist, sizeof(m.redist));
-	if (vm->cfg.acpi) {
-		ret = build_acpi(vm, &efi, errbuf, errlen);
-		if (ret < 0)
-			goto out;
-		m.efi = &efi;
-	}
-	ret = fdt_build(&m, vm->ram + (vm->plan.fdt_gpa - vm->ram_gpa), BOOT_FDT_MAX_SIZE);
-	if (ret < 0)
-		ERR("cannot build the device tree: %s", strerror(-ret));
-out:
-	free(mpidrs);
-	return ret;
-}
-
-static int set_boot_regs(struct vm *vm, char *errbuf, size_t errlen)
-{
-	struct vcpu *boot = &vm->vcpus[0];
-	int ret;
-
-	ret = kvm_set_reg(boot->fd, KVM_CORE_REG64(regs.pc), vm->plan.kernel_gpa);
-	if (ret >= 0)
-		ret = kvm_set_reg(boot->fd, KVM_CORE_REG64(regs.regs[0]), vm->plan.fdt_gpa);
-	if (ret < 0)
-		ERR("cannot set the boot vCPU's registers: %s", strerror(-ret));
-	return ret;
-}
-
 int vm_create(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx,
 	      struct vm **out, char *errbuf, size_t errlen)
 {
@@ -534,13 +293,13 @@ int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void
 	if (ret < 0)
 		goto err;
 	max = check_extension(vm, KVM_CAP_MAX_VCPUS);
-	ret = cli_check_host(cfg, cli_host_mem_bytes(), max > 0 ? (unsigned)max : 0, errbuf, errlen);
+	ret = vm_config_check_host(cfg, host_mem_bytes(), max > 0 ? (unsigned)max : 0, errbuf, errlen);
 	if (ret < 0)
 		goto err;
 	ret = create_vm_fd(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
-	ret = setup_ram(vm, mem_fd, errbuf, errlen);
+	ret = vm_memory_setup(vm, mem_fd, errbuf, errlen);
 	if (ret < 0)
 		goto err;
 	ret = choose_vcpu_features(vm, errbuf, errlen);
@@ -564,13 +323,7 @@ int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void
 		*out = vm;
 		return 0;
 	}
-	ret = load_payload(vm, errbuf, errlen);
-	if (ret < 0)
-		goto err;
-	ret = build_fdt(vm, errbuf, errlen);
-	if (ret < 0)
-		goto err;
-	ret = set_boot_regs(vm, errbuf, errlen);
+	ret = vm_boot_prepare(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
 	*out = vm;
@@ -589,7 +342,7 @@ int vm_host_limits(uint64_t *mem_bytes, unsigned *max_vcpus)
 	n = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	close(fd);
 	*max_vcpus = n > 0 ? (unsigned)n : 0;
-	*mem_bytes = cli_host_mem_bytes();
+	*mem_bytes = host_mem_bytes();
 	return 0;
 }
 
@@ -619,24 +372,6 @@ void vm_stop(struct vm *vm)
 	for (i = 0; i < vm->max_vcpus; i++)
 		if (vm->vcpus[i].fd >= 0)
 			vcpu_stop(&vm->vcpus[i]);
-}
-
-void vm_pause_all(struct vm *vm)
-{
-	unsigned i;
-
-	for (i = 0; i < vm->max_vcpus; i++)
-		vcpu_pause(&vm->vcpus[i]);
-	for (i = 0; i < vm->max_vcpus; i++)
-		vcpu_wait_paused(&vm->vcpus[i]);
-}
-
-void vm_resume_all(struct vm *vm)
-{
-	unsigned i;
-
-	for (i = 0; i < vm->max_vcpus; i++)
-		vcpu_resume(&vm->vcpus[i]);
 }
 
 void vm_destroy(struct vm *vm)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acpi/aml.h"
+#include "acpi/aml/aml.h"
 #include "tests/unit/acpi/acpi_test.h"
 
 /* Emits and frees `a`; asserts success. The caller frees *out. */

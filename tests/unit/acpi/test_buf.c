@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acpi/buf.h"
+#include "acpi/aml/buf.h"
 
 Test(acpi_buf, appends_little_endian)
 {

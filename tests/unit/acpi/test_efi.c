@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acpi/aml/guid.h"
 #include "acpi/crc32.h"
 #include "acpi/efi_handover.h"
-#include "acpi/guid.h"
 #include "tests/unit/acpi/acpi_test.h"
-#include "vmm/log.h"
+#include "vmm/core/log.h"
 
 Test(acpi_efi, crc32_vectors)
 {

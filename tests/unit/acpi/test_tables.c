@@ -15,8 +15,8 @@
 
 #include "acpi/acpi.h"
 #include "tests/unit/acpi/acpi_test.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
+#include "vmm/arm64/memory_map.h"
+#include "vmm/core/log.h"
 
 struct fixture {
 	char dir[PATH_MAX];

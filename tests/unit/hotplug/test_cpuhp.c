@@ -5,8 +5,7 @@
 #include <string.h>
 
 #include "hotplug/cpuhp.h"
-#include "hotplug/ged.h"
-#include "vmm/log.h"
+#include "vmm/core/log.h"
 
 struct rec {
 	int ejected[8];
@@ -199,62 +198,4 @@ Test(cpuhp, hostile_random_accesses)
 		cr_assert_neq(rec.ejected[i], 0);
 	cr_assert(cpuhp_is_enabled(&h, 0));
 	cr_assert(cpuhp_is_enabled(&h, 1));
-}
-
-static unsigned pulses;
-static int pulse(void *ctx)
-{
-	(void)ctx;
-	pulses++;
-	return 0;
-}
-
-Test(ged, selector_is_read_to_clear)
-{
-	struct ged g;
-	uint8_t d[4];
-
-	pulses = 0;
-	cr_assert_eq(ged_init(&g, pulse, NULL), 0);
-	cr_assert_eq(ged_raise(&g, GED_EVT_CPU_HOTPLUG), 0);
-	cr_assert_eq(ged_raise(&g, GED_EVT_PWR_DOWN), 0);
-	cr_assert_eq(ged_raise(&g, 0x40), -EINVAL);
-	cr_assert_eq(pulses, 2);
-	ged_mmio(&g, 0, d, 4, false);
-	cr_assert_eq(d[0], 0xa);
-	ged_mmio(&g, 0, d, 4, false);
-	cr_assert_eq(d[0], 0);
-	log_set_level(LOG_ERR);
-	cr_assert_eq(ged_raise(&g, GED_EVT_CPU_HOTPLUG), 0);
-	memset(d, 0xff, 4);
-	ged_mmio(&g, 0, d, 1, false);
-	ged_mmio(&g, 0, d, 4, true);
-	ged_mmio(&g, 2, d, 2, false);
-	ged_mmio(&g, 0, d, 4, false);
-	cr_assert_eq(d[0], 0x8, "narrow/odd accesses and writes do not clear it");
-	log_set_level(LOG_INFO);
-	ged_fini(&g);
-}
-
-#include "hotplug/psci.h"
-
-Test(psci, cpu_on_policy)
-{
-	struct psci_target_view t = { .exists = true, .enabled = true, .entry_in_ram = true };
-
-	cr_assert_eq(psci_cpu_on_decision(&t), PSCI_RET_SUCCESS);
-	t.enabled = false;
-	cr_assert_eq(psci_cpu_on_decision(&t), PSCI_RET_DENIED, "a disabled (parked) vCPU is DENIED");
-	t.on = true;
-	cr_assert_eq(psci_cpu_on_decision(&t), PSCI_RET_DENIED, "DENIED wins over ALREADY_ON");
-	t.enabled = true;
-	cr_assert_eq(psci_cpu_on_decision(&t), PSCI_RET_ALREADY_ON);
-	t.on = false;
-	t.on_pending = true;
-	cr_assert_eq(psci_cpu_on_decision(&t), PSCI_RET_ON_PENDING);
-	t.on_pending = false;
-	t.entry_in_ram = false;
-	cr_assert_eq(psci_cpu_on_decision(&t), PSCI_RET_INVALID_ADDRESS);
-	t.exists = false;
-	cr_assert_eq(psci_cpu_on_decision(&t), PSCI_RET_INVALID_PARAMS);
 }

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "migration/error.h"
-#include "migration/vmstate.h"
+#include "migration/format/error.h"
+#include "migration/format/vmstate.h"
 
 #define SAMPLE_MAX_ITEMS 8
 #define SAMPLE_EXTRA_DEFAULT 0x55u

@@ -16,9 +16,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "migration/registry.h"
-#include "migration/stream.h"
-#include "migration/vmstate.h"
+#include "migration/format/registry.h"
+#include "migration/format/stream.h"
+#include "migration/format/vmstate.h"
 
 TestSuite(migration_example, .timeout = 30);
 

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migration/registry.h"
-#include "migration/stream.h"
-#include "migration/topology.h"
+#include "migration/format/registry.h"
+#include "migration/format/stream.h"
+#include "migration/vm/topology.h"
 #include "tests/unit/migration/mig_test.h"
 
 TestSuite(migration_golden, .timeout = 30);

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "migration/msgpack_read.h"
+#include "migration/format/msgpack_read.h"
 #include "tests/unit/migration/mig_test.h"
 
 TestSuite(migration_msgpack, .timeout = 30);

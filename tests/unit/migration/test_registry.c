@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migration/registry.h"
-#include "migration/stream.h"
+#include "migration/format/registry.h"
+#include "migration/format/stream.h"
 #include "tests/unit/migration/mig_test.h"
 
 TestSuite(migration_registry, .timeout = 30);

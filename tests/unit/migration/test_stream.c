@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migration/crc32c.h"
-#include "migration/registry.h"
-#include "migration/stream.h"
+#include "migration/format/crc32c.h"
+#include "migration/format/registry.h"
+#include "migration/format/stream.h"
 #include "tests/unit/migration/mig_test.h"
 
 TestSuite(migration_stream, .timeout = 30);

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migration/registry.h"
-#include "migration/topology.h"
+#include "migration/format/registry.h"
+#include "migration/vm/topology.h"
 #include "tests/unit/migration/mig_test.h"
 
 TestSuite(migration_topology, .timeout = 30);

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migration/stream.h"
-#include "migration/vm_sections.h"
+#include "migration/format/stream.h"
+#include "migration/vm/sections.h"
 
 #define GOLDEN "tests/data/snapshot-vm-state-v1.bin"
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migration/stream.h"
-#include "migration/vm_sections.h"
+#include "migration/format/stream.h"
+#include "migration/vm/sections.h"
 
 static void fill(void *p, size_t n, unsigned seed)
 {

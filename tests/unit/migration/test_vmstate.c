@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migration/vmstate.h"
+#include "migration/format/vmstate.h"
 #include "tests/unit/migration/mig_test.h"
 
 TestSuite(migration_vmstate, .timeout = 30);

@@ -11,7 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "tests/unit/qmp/qmp_test.h"
-#include "vmm/log.h"
+#include "vmm/core/log.h"
 
 /* --- fake commands ------------------------------------------------------- */
 

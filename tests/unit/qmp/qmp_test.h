@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <json-c/json.h>
 
-#include "vmm/event_loop.h"
-#include "vmm/qmp.h"
+#include "vmm/core/event_loop.h"
+#include "vmm/qmp/qmp.h"
 
 /* State the fake commands share; handlers run on the event loop's thread. */
 struct qt_ctx {

@@ -7,7 +7,7 @@
 #include <criterion/criterion.h>
 
 #include "tests/unit/qmp/qmp_test.h"
-#include "vmm/qmp_client.h"
+#include "vmm/qmp/client.h"
 
 static struct qt_env env;
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 
-#include "vmm/json_stream.h"
+#include "vmm/core/json_stream.h"
 
 TestSuite(qmp_json_stream, .timeout = 30);
 

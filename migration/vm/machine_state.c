@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <string.h>
+
+#include "migration/format/vmstate.h"
+#include "migration/vm/machine_state.h"
+#include "vmm/arm64/memory_map.h"
+
+static int put(uint8_t *dst, size_t cap, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n >= cap)
+		return -ENAMETOOLONG;
+	memset(dst, 0, cap);
+	if (n)
+		memcpy(dst, s, n);
+	return 0;
+}
+
+int config_state_from(const struct vm_config *cfg, struct vm_config_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->mem_size = cfg->mem_size;
+	st->boot_vcpus = cfg->boot_vcpus;
+	st->max_vcpus = cfg->max_vcpus;
+	st->acpi = cfg->acpi;
+	if (put(st->kernel, sizeof(st->kernel), cfg->kernel) || put(st->initrd, sizeof(st->initrd), cfg->initrd) ||
+	    put(st->cmdline, sizeof(st->cmdline), cfg->cmdline))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+void config_state_to(const struct vm_config_state *st, struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = st->mem_size;
+	cfg->boot_vcpus = st->boot_vcpus;
+	cfg->max_vcpus = st->max_vcpus;
+	cfg->acpi = st->acpi;
+	cfg->kernel = (const char *)st->kernel;
+	cfg->initrd = st->initrd[0] ? (const char *)st->initrd : NULL;
+	cfg->cmdline = (const char *)st->cmdline;
+}
+
+static const struct vmstate_field config_fields[] = {
+	VMS_U64(struct vm_config_state, mem_size),
+	VMS_U32(struct vm_config_state, boot_vcpus),
+	VMS_U32(struct vm_config_state, max_vcpus),
+	VMS_BOOL(struct vm_config_state, acpi),
+	VMS_BUFFER(struct vm_config_state, kernel),
+	VMS_BUFFER(struct vm_config_state, initrd),
+	VMS_BUFFER(struct vm_config_state, cmdline),
+	VMS_END,
+};
+
+static int config_post_load(void *opaque, uint32_t version, struct mig_err *err)
+{
+	struct vm_config_state *st = opaque;
+
+	(void)version;
+	/* Strings must be terminated inside their buffers. */
+	if (!memchr(st->kernel, 0, sizeof(st->kernel)) || !memchr(st->initrd, 0, sizeof(st->initrd)) ||
+	    !memchr(st->cmdline, 0, sizeof(st->cmdline))) {
+		mig_err_set(err, "machine: unterminated kernel, initrd or command line");
+		return -EINVAL;
+	}
+	if (st->max_vcpus == 0 || st->max_vcpus > LAYOUT_MAX_VCPUS || st->boot_vcpus == 0 ||
+	    st->boot_vcpus > st->max_vcpus) {
+		mig_err_set(err, "machine: invalid vCPU counts boot=%u max=%u", st->boot_vcpus, st->max_vcpus);
+		return -EINVAL;
+	}
+	if (st->mem_size < (64ULL << 20) || st->mem_size > LAYOUT_RAM_MAX || st->mem_size % SZ_2M) {
+		mig_err_set(err, "machine: invalid memory size %llu", (unsigned long long)st->mem_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+const struct vmstate_desc config_vmstate = {
+	.name = "machine", .version = 1, .min_version = 1,
+	.size = sizeof(struct vm_config_state), .fields = config_fields, .post_load = config_post_load,
+};

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The QMP commands of the VM as a whole: query-status, stop/cont, quit,
+ * system_powerdown. Control thread; bad requests get a QMP error and change nothing.
+ */
+#define LOG_PREFIX "api"
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/api/api.h"
+#include "vmm/api/runner.h"
+#include "vmm/core/log.h"
+#include "vmm/qmp/qmp.h"
+
+static int cmd_query_status(void *opaque, struct json_object *args, struct json_object **ret,
+			    struct qmp_error *err)
+{
+	struct runner *r = opaque;
+	struct json_object *o = json_object_new_object();
+
+	(void)args;
+	(void)err;
+	json_object_object_add(o, "running", json_object_new_boolean(r->vm && !r->paused));
+	json_object_object_add(o, "singlestep", json_object_new_boolean(false));
+	json_object_object_add(o, "status", json_object_new_string(!r->vm ? "prelaunch" : r->paused ? "paused"
+												  : "running"));
+	*ret = o;
+	return 0;
+}
+
+static int cmd_stop(void *opaque, struct json_object *args, struct json_object **ret, struct qmp_error *err)
+{
+	struct runner *r = opaque;
+	struct vm *vm = api_live_vm(r, err);
+
+	(void)args;
+	(void)ret;
+	if (!vm)
+		return -EAGAIN;
+	if (!r->paused) {
+		vm_pause_all(vm);
+		r->paused = true;
+		runner_emit(r, "STOP", NULL);
+	}
+	return 0;
+}
+
+static int cmd_cont(void *opaque, struct json_object *args, struct json_object **ret, struct qmp_error *err)
+{
+	struct runner *r = opaque;
+	struct vm *vm = api_live_vm(r, err);
+
+	(void)args;
+	(void)ret;
+	if (!vm)
+		return -EAGAIN;
+	if (r->paused) {
+		vm_resume_all(vm);
+		r->paused = false;
+		runner_emit(r, "RESUME", NULL);
+	}
+	return 0;
+}
+
+static int cmd_quit(void *opaque, struct json_object *args, struct json_object **ret, struct qmp_error *err)
+{
+	(void)args;
+	(void)ret;
+	(void)err;
+	runner_request_exit(opaque, VM_EXIT_SHUTDOWN);
+	return 0;
+}
+
+static int cmd_system_powerdown(void *opaque, struct json_object *args, struct json_object **ret,
+				struct qmp_error *err)
+{
+	struct runner *r = opaque;
+	struct vm *vm = api_live_vm(r, err);
+	int rc;
+
+	(void)args;
+	(void)ret;
+	if (!vm)
+		return -EAGAIN;
+	if (!vm->ged_ready)
+		return qmp_error_set(err, QMP_ERROR_GENERIC,
+				     "system_powerdown needs an ACPI guest (--acpi on): it presses the ACPI power button");
+	rc = ged_raise(&vm->ged, GED_EVT_PWR_DOWN);
+	if (rc < 0)
+		return qmp_error_set(err, QMP_ERROR_GENERIC, "cannot raise the power button event: %s",
+				     strerror(-rc));
+	return 0;
+}
+
+const struct qmp_command api_vm_commands[] = {
+	{ .name = "query-status", .fn = cmd_query_status, .args = qmp_no_args },
+	{ .name = "stop", .fn = cmd_stop, .args = qmp_no_args },
+	{ .name = "cont", .fn = cmd_cont, .args = qmp_no_args },
+	{ .name = "quit", .fn = cmd_quit, .args = qmp_no_args },
+	{ .name = "system_powerdown", .fn = cmd_system_powerdown, .args = qmp_no_args },
+	{ 0 },
+};

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* What the user asked for: the machine `vmm run` builds. Plain data, no resources. */
+#ifndef VMM_CONFIG_H
+#define VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/core/compiler.h"
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;     /* NULL: none */
+	const char *cmdline;    /* never NULL */
+	unsigned boot_vcpus;    /* cold-booted, enabled at boot */
+	unsigned max_vcpus;     /* possible vCPUs */
+	uint64_t mem_size;      /* bytes */
+	bool acpi;              /* ACPI boot (default) or device tree */
+	const char *api_socket; /* QMP socket path, NULL: none */
+};
+
+/*
+ * Checks the config against host limits: host_mem_bytes (0: unknown) and the
+ * most vCPUs KVM allows (0: unknown).
+ */
+int vm_config_check_host(const struct vm_config *cfg, uint64_t host_mem_bytes, unsigned kvm_max_vcpus,
+			 char *errbuf, size_t errlen) __must_check;
+/* MemTotal from /proc/meminfo in bytes, or 0. */
+uint64_t host_mem_bytes(void);
+
+#endif

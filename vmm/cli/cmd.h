@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* The `vmm` subcommands; each returns the process exit status. */
+#ifndef VMM_CMD_H
+#define VMM_CMD_H
+
+#include <stdbool.h>
+
+struct json_object;
+struct qmp_client;
+
+/* An option of a subcommand: "--name VALUE" into *str or *num (atoi), or "--name" setting *set. */
+struct cmd_opt {
+	const char *name;
+	const char **str;
+	int *num;
+	bool *set;
+};
+
+/*
+ * Parses argv[1..argc-1]: the options of opts (terminated by a zeroed entry),
+ * and up to max_pos positional arguments into pos[] (which may start with '-'
+ * only when dash_pos; an option missing its value counts as positional).
+ * Returns 0, or the index of the first argument it cannot place.
+ */
+int cmd_parse_args(int argc, char **argv, const struct cmd_opt *opts, const char **pos, int max_pos,
+		   bool dash_pos);
+
+#define CMD_TIMEOUT_MS 10000
+
+/* Connects to a VM's QMP socket (--api PATH); prints a "vmm: error:" line on failure. */
+int cmd_connect(const char *path, struct qmp_client **c);
+/* Runs cmd; prints a "vmm: error:" line naming the server's error on failure. */
+int cmd_execute(struct qmp_client *c, const char *cmd, struct json_object *args, struct json_object **ret);
+
+int cmd_cpu(int argc, char **argv);
+int cmd_qmp(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+
+#endif

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VM's state as plain sections (migration/vm/sections.h), collected from a
+ * paused VM and applied to a freshly built one: the one implementation that
+ * snapshot/restore (migration/kvm/snapshot.c) and live migration use.
+ */
+#define LOG_PREFIX "snapshot"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migration/vm/sections.h"
+#include "vmm/core/errbuf.h"
+#include "vmm/kvm/save.h"
+#include "vmm/kvm/vm.h"
+
+/* Collects the state of a paused VM. */
+int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	uint64_t mpidrs[LAYOUT_MAX_VCPUS];
+	unsigned i;
+	int ret;
+
+	ret = config_state_from(&vm->cfg, &s->config);
+	if (ret < 0) {
+		ERR("the kernel path, initrd path or command line is too long to save");
+		return ret;
+	}
+	s->topology.max_vcpus = s->topology.nr_vcpus = vm->max_vcpus;
+	for (i = 0; i < vm->max_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		bool enabled = v->admin == VCPU_ENABLED;
+
+		mpidrs[i] = v->mpidr;
+		s->topology.vcpus[i] = (struct topology_vcpu){
+			.id = i, .numa_node = TOPOLOGY_NUMA_NONE, .mpidr = v->mpidr, .enabled = enabled,
+			.accessible = vm->gic.accessible[i], .powered_on = enabled && v->power == VCPU_POWER_ON,
+			.cold_booted = v->cold_booted,
+		};
+		if (!enabled)
+			continue;
+		s->vcpus[i] = calloc(1, sizeof(*s->vcpus[i]));
+		if (!s->vcpus[i])
+			return -ENOMEM;
+		ret = vcpu_save_state(v, s->vcpus[i]);
+		if (ret < 0) {
+			ERR("cannot read the registers of vCPU %u: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = vgic_save(&vm->gic, mpidrs, &s->dist, s->gic_cpus);
+	if (ret < 0) {
+		ERR("cannot read the GIC state: %s", strerror(-ret));
+		return ret;
+	}
+	if (vm->cpuhp_ready)
+		cpuhp_save(&vm->cpuhp, &s->cpuhp);
+	else
+		s->cpuhp.nr_cpus = 0;
+	if (vm->ged_ready)
+		ged_save(&vm->ged, &s->ged);
+	pl011_save(&vm->uart, &s->uart);
+	return 0;
+}
+
+/* Checks that the machine KVM built is the one the snapshot describes. */
+int vm_state_check(struct vm *vm, const struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	unsigned i;
+
+	for (i = 0; i < vm->max_vcpus; i++) {
+		const struct topology_vcpu *t = &s->topology.vcpus[i];
+
+		if (t->mpidr != vm->vcpus[i].mpidr) {
+			ERR("vCPU %u has MPIDR 0x%llx here but 0x%llx in the snapshot", i,
+			    (unsigned long long)vm->vcpus[i].mpidr, (unsigned long long)t->mpidr);
+			return -EINVAL;
+		}
+		if (t->cold_booted != vm->vcpus[i].cold_booted) {
+			ERR("vCPU %u: cold-booted flag differs from the snapshot's", i);
+			return -EINVAL;
+		}
+		if (s->gic_cpus[i].mpidr != t->mpidr || s->gic_cpus[i].accessible != t->accessible ||
+		    t->accessible != t->enabled) {
+			ERR("bad snapshot state: vCPU %u's GIC state does not match the topology", i);
+			return -EINVAL;
+		}
+		if (vm->cpuhp_ready && (s->cpuhp.nr_cpus != vm->max_vcpus || s->cpuhp.cpus[i].enabled != t->enabled)) {
+			ERR("bad snapshot state: the CPU hot-plug block does not match the topology for vCPU %u", i);
+			return -EINVAL;
+		}
+		if (t->enabled && !t->cold_booted && !vm->hotplug_ready) {
+			ERR("the snapshot has hot-plugged vCPUs but this host cannot hot-plug (SMCCC filter missing)");
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+int vm_state_apply(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < vm->max_vcpus; i++) {
+		const struct topology_vcpu *t = &s->topology.vcpus[i];
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (t->enabled && !t->cold_booted) {
+			ret = vm_cpu_set_plugged(vm, i, (const char *)s->vcpus[i]->dev_id);
+			if (ret < 0) {
+				ERR("cannot plug vCPU %u ('%s'): %s", i, (const char *)s->vcpus[i]->dev_id,
+				    strerror(-ret));
+				return ret;
+			}
+		}
+		if (!t->enabled)
+			continue;
+		ret = vcpu_load_state(v, s->vcpus[i]);
+		if (ret < 0) {
+			ERR("cannot restore the registers of vCPU %u: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	ret = vgic_restore(&vm->gic, &s->dist, s->gic_cpus);
+	if (ret < 0) {
+		ERR("cannot restore the GIC: %s", strerror(-ret));
+		return ret;
+	}
+	if (vm->cpuhp_ready) {
+		ret = cpuhp_load(&vm->cpuhp, &s->cpuhp);
+		if (ret < 0) {
+			ERR("the CPU hot-plug block in the snapshot has %u vCPUs, this VM %u", s->cpuhp.nr_cpus,
+			    vm->max_vcpus);
+			return ret;
+		}
+	}
+	if (vm->ged_ready)
+		ged_load(&vm->ged, &s->ged);
+	pl011_load(&vm->uart, &s->uart);
+	return 0;
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Save and restore of a vCPU's registers through KVM_GET_REG_LIST and
+ * KVM_{GET,SET}_ONE_REG. Called only while the vCPU's thread is paused (or it has
+ * none): KVM_RUN holds the vCPU's lock. Restore order (REFERENCE §5.3): firmware
+ * pseudo-registers first, then everything else in list order, MP state last.
+ */
+#define LOG_PREFIX "vcpu-state"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migration/vm/vcpu_state.h"
+#include "vmm/core/log.h"
+#include "vmm/kvm/kvm_arm.h"
+#include "vmm/kvm/vcpu.h"
+#include "vmm/kvm/vm.h"
+
+static unsigned reg_size(uint64_t id)
+{
+	return 1u << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+}
+
+static bool is_fw_reg(uint64_t id)
+{
+	uint64_t coproc = id & KVM_REG_ARM_COPROC_MASK;
+
+	return coproc == KVM_REG_ARM_FW || coproc == KVM_REG_ARM_FW_FEAT_BMAP;
+}
+
+static int reg_list(struct vcpu *v, struct kvm_reg_list **out)
+{
+	struct kvm_reg_list probe = { .n = 0 }, *list;
+	int ret;
+
+	ret = kvm_ioctl(v->fd, KVM_GET_REG_LIST, &probe);
+	if (ret != -E2BIG)
+		return ret < 0 ? ret : -EIO;
+	if (probe.n > VCPU_STATE_MAX_REGS) {
+		log_err("vCPU %u has %llu registers, more than a snapshot holds (%u)", v->id,
+			(unsigned long long)probe.n, VCPU_STATE_MAX_REGS);
+		return -E2BIG;
+	}
+	list = malloc(sizeof(*list) + probe.n * sizeof(uint64_t));
+	if (!list)
+		return -ENOMEM;
+	list->n = probe.n;
+	ret = kvm_ioctl(v->fd, KVM_GET_REG_LIST, list);
+	if (ret < 0) {
+		free(list);
+		return ret;
+	}
+	*out = list;
+	return 0;
+}
+
+int vcpu_save_state(struct vcpu *v, struct vcpu_state *s)
+{
+	struct kvm_reg_list *list = NULL;
+	struct kvm_mp_state mp;
+	uint64_t i;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->id = v->id;
+	/* MP state first: reading it may settle pending events. */
+	ret = kvm_ioctl(v->fd, KVM_GET_MP_STATE, &mp);
+	if (ret < 0) {
+		log_err("vCPU %u: KVM_GET_MP_STATE: %s", v->id, strerror(-ret));
+		return ret;
+	}
+	s->mp_state = mp.mp_state;
+	s->power_on = v->power == VCPU_POWER_ON;
+	snprintf((char *)s->dev_id, sizeof(s->dev_id), "%s", v->dev_id);
+	ret = reg_list(v, &list);
+	if (ret < 0) {
+		log_err("vCPU %u: KVM_GET_REG_LIST: %s", v->id, strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < list->n; i++) {
+		uint64_t id = list->reg[i], buf[2] = { 0, 0 };
+		struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)buf };
+
+		if (reg_size(id) > sizeof(buf)) {
+			log_err("vCPU %u: register 0x%llx is %u bytes: not supported", v->id,
+				(unsigned long long)id, reg_size(id));
+			ret = -ENOTSUP;
+			break;
+		}
+		ret = kvm_ioctl(v->fd, KVM_GET_ONE_REG, &r);
+		if (ret < 0) {
+			log_err("vCPU %u: cannot read register 0x%llx: %s", v->id, (unsigned long long)id,
+				strerror(-ret));
+			break;
+		}
+		s->regs[s->nr_regs++] = (struct vcpu_reg){ .id = id, .lo = buf[0], .hi = buf[1] };
+	}
+	free(list);
+	return ret < 0 ? ret : 0;
+}
+
+static int set_reg(struct vcpu *v, const struct vcpu_reg *reg)
+{
+	uint64_t buf[2] = { reg->lo, reg->hi }, cur[2] = { 0, 0 };
+	struct kvm_one_reg r = { .id = reg->id, .addr = (uint64_t)(uintptr_t)buf };
+	int ret;
+
+	if (reg_size(reg->id) > sizeof(buf))
+		return -EINVAL;
+	ret = kvm_ioctl(v->fd, KVM_SET_ONE_REG, &r);
+	if (ret == 0)
+		return 0;
+	/* Some registers are read-only or immutable: fine if they already hold the value. */
+	r.addr = (uint64_t)(uintptr_t)cur;
+	if (kvm_ioctl(v->fd, KVM_GET_ONE_REG, &r) == 0 && !memcmp(cur, buf, reg_size(reg->id)))
+		return 0;
+	log_err("vCPU %u: cannot restore register 0x%llx: %s", v->id, (unsigned long long)reg->id, strerror(-ret));
+	return ret;
+}
+
+int vcpu_load_state(struct vcpu *v, const struct vcpu_state *s)
+{
+	struct kvm_mp_state mp = { .mp_state = s->mp_state };
+	uint32_t i;
+	int pass, ret;
+
+	if (s->nr_regs > VCPU_STATE_MAX_REGS)
+		return -EINVAL;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < s->nr_regs; i++) {
+			if (is_fw_reg(s->regs[i].id) != (pass == 0))
+				continue;
+			ret = set_reg(v, &s->regs[i]);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	ret = kvm_ioctl(v->fd, KVM_SET_MP_STATE, &mp);
+	if (ret < 0) {
+		log_err("vCPU %u: KVM_SET_MP_STATE(%u): %s", v->id, s->mp_state, strerror(-ret));
+		return ret;
+	}
+	/*
+	 * The power state follows KVM's MP state (STOPPED = off), not the saved flag:
+	 * right even if this host's KVM forwards PSCI differently from the source's.
+	 * Without userspace PSCI, KVM powers vCPUs on itself: their threads must run.
+	 */
+	v->power = (!v->vm->psci_user || s->mp_state != KVM_MP_STATE_STOPPED) ? VCPU_POWER_ON : VCPU_POWER_OFF;
+	return 0;
+}
