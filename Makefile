@@ -32,7 +32,9 @@ endif
 PRODUCT_DIRS := vmm hotplug gic acpi migration storage
 ARM64_KVM_SRCS := $(sort $(wildcard vmm/kvm/*.c gic/kvm/*.c hotplug/kvm/*.c migration/kvm/*.c))
 MAIN_SRC := vmm/main.c
-PORTABLE_SRCS := $(filter-out $(MAIN_SRC),$(sort $(foreach d,$(PRODUCT_DIRS),$(wildcard $(d)/*.c))))
+# Portable sub-folders (one level below a product dir) that are not KVM-only.
+PORTABLE_SUBDIRS := migration/live
+PORTABLE_SRCS := $(filter-out $(MAIN_SRC),$(sort $(foreach d,$(PRODUCT_DIRS) $(PORTABLE_SUBDIRS),$(wildcard $(d)/*.c))))
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 NATIVE_TOOLS := $(patsubst tools/%.c,%,$(sort $(wildcard tools/*.c)))
 L1_SRCS := $(sort $(wildcard tests/l1/*.c))
@@ -62,6 +64,7 @@ NATIVE_LDLIBS := -lfdt $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpthre
 NATIVE_LIB := $(NATIVE_DIR)/libvmm.a
 NATIVE_PORTABLE_OBJS := $(PORTABLE_SRCS:%.c=$(NATIVE_DIR)/obj/%.o)
 UNIT_BIN := $(NATIVE_DIR)/unit-tests
+BENCH_NATIVE := $(NATIVE_DIR)/transport_bench
 
 # aarch64 build (the product binary). Cross-compiled and static unless we are on arm64.
 ARM_DIR := $(O)/aarch64
@@ -85,10 +88,10 @@ L1_BINS := $(L1_SRCS:tests/l1/%.c=$(ARM_DIR)/l1/%)
 
 SETUP_STAMP := $(O)/.setup-host
 
-.PHONY: all native arm64 check check-unit check-fuzz check-integration bench demo clean setup fuzz
+.PHONY: all native arm64 check check-unit check-fuzz check-integration bench bench-native demo clean setup fuzz
 all: native arm64
 
-native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%)
+native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%) $(BENCH_NATIVE)
 arm64: $(VMM_BIN) $(L1_BINS) $(NATIVE_TOOLS:%=$(ARM_DIR)/%)
 
 # Installs missing host packages once per build tree (the script itself is idempotent).
@@ -161,6 +164,15 @@ bench: all
 
 demo: all
 	$(PYTHON) tests/integration/run.py --build $(O) --tier demo
+
+# Native transport benchmark (TLS + zstd over loopback) against `openssl speed` on
+# this machine. Not part of `make bench`, which runs on the arm64 test host.
+$(BENCH_NATIVE): $(NATIVE_DIR)/obj/tests/bench/transport_bench.o $(NATIVE_LIB)
+	@echo "  LD      $@"
+	$(Q)$(NATIVE_CC) $(NATIVE_CFLAGS) -o $@ $< $(NATIVE_LIB) $(NATIVE_LDLIBS)
+
+bench-native: $(BENCH_NATIVE)
+	$(BENCH_NATIVE)
 
 # libFuzzer target for the state stream reader (clang). make fuzz FUZZ_TIME=60
 FUZZ_DIR := $(O)/fuzz

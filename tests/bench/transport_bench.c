@@ -1,0 +1,7 @@
+// SPDX-License-Identifier: MIT
+/* Placeholder, replaced by the transport benchmark. */
+#include <stdio.h>
+int main(void)
+{
+	return 0;
+}
