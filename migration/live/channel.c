@@ -45,7 +45,7 @@ struct channel {
 	unsigned rx_buf, rx_net_buf; /* plaintext assembly; ciphertext (user-space TLS) */
 	bool has_rx_buf, has_rx_net_buf;
 	size_t rx_have;
-	bool eof;
+	bool eof, sent_end;
 	unsigned inflight;
 	size_t inflight_bytes;
 	int error;
@@ -680,6 +680,7 @@ int channel_send(struct channel *ch, unsigned type, unsigned buf, size_t payload
 	}
 	ch->inflight++;
 	ch->inflight_bytes += uring_io_buf_size(ch->io);
+	ch->sent_end |= type == LIVE_FRAME_END;
 	return 0;
 }
 
@@ -762,6 +763,10 @@ static void on_recv(void *ctx, unsigned buf, int res)
 	(void)buf;
 	if (ch->error || ch->eof)
 		return;
+	if (res == 0 && ch->sent_end) {
+		ch->eof = true; /* the peer closes after our END: normal */
+		return;
+	}
 	if (res <= 0) {
 		mig_err_set(&ch->err, "%s", res == 0 ? "connection closed before the end of the stream"
 						     : strerror(-res));

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared fixtures of the live transport tests: certificates made with the openssl CLI. */
+#ifndef TESTS_UNIT_LIVE_LIVE_TEST_H
+#define TESTS_UNIT_LIVE_LIVE_TEST_H
+
+#include <limits.h>
+
+struct test_pki {
+	char root[PATH_MAX];  /* temp dir */
+	char good[PATH_MAX];  /* full credentials directory, CA "A" */
+	char other[PATH_MAX]; /* full credentials directory, another CA */
+};
+
+/* Creates both directories with `openssl`; asserts on failure. */
+void test_pki_make(struct test_pki *pki);
+void test_pki_remove(struct test_pki *pki);
+
+#endif
