@@ -433,13 +433,7 @@ static int hello_server(struct channel *ch, int64_t deadline, struct mig_err *e)
 static int setup(struct channel *ch, const struct channel_cfg *cfg, bool server, int64_t deadline,
 		 struct mig_err *e)
 {
-	int ret;
-
-	if (!cfg->plain && !cfg->tls) {
-		mig_err_set(e, "channel: no TLS credentials and plain TCP not requested");
-		return -EINVAL;
-	}
-	ret = set_socket_opts(ch->fd);
+	int ret = set_socket_opts(ch->fd);
 	if (ret) {
 		mig_err_set(e, "channel: socket options: %s", strerror(-ret));
 		return ret;
@@ -453,6 +447,15 @@ static int setup(struct channel *ch, const struct channel_cfg *cfg, bool server,
 	if (!ret && ch->ssl)
 		ret = switch_to_user_bio(ch, e);
 	return ret;
+}
+
+static int check_cfg(const struct channel_cfg *cfg, struct mig_err *e)
+{
+	if (!cfg->plain && !cfg->tls) {
+		mig_err_set(e, "channel: no TLS credentials and plain TCP not requested");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static struct channel *channel_alloc(int fd)
@@ -470,8 +473,10 @@ int channel_connect(struct channel **out, const char *host, uint16_t port, const
 	int64_t deadline = now_ms() + cfg->timeout_ms;
 	struct channel *ch = NULL;
 	struct addrinfo *ai;
-	int fd, ret = resolve(host, port, false, &ai, e);
+	int fd, ret = check_cfg(cfg, e);
 
+	if (!ret)
+		ret = resolve(host, port, false, &ai, e);
 	if (ret)
 		return ret;
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -517,8 +522,10 @@ int channel_accept(struct channel **out, int listen_fd, const struct channel_cfg
 {
 	int64_t deadline = now_ms() + cfg->timeout_ms;
 	struct channel *ch;
-	int fd, ret;
+	int fd, ret = check_cfg(cfg, e);
 
+	if (ret)
+		return ret;
 	for (;;) {
 		fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd >= 0)

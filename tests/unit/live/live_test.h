@@ -6,9 +6,9 @@
 #include <limits.h>
 
 struct test_pki {
-	char root[PATH_MAX];  /* temp dir */
-	char good[PATH_MAX];  /* full credentials directory, CA "A" */
-	char other[PATH_MAX]; /* full credentials directory, another CA */
+	char root[256];        /* temp dir */
+	char good[300];       /* full credentials directory, CA "A" */
+	char other[300];     /* full credentials directory, another CA */
 };
 
 /* Creates both directories with `openssl`; asserts on failure. */
