@@ -167,9 +167,10 @@ demo: all
 
 # Native transport benchmark (TLS + zstd over loopback) against `openssl speed` on
 # this machine. Not part of `make bench`, which runs on the arm64 test host.
-$(BENCH_NATIVE): $(NATIVE_DIR)/obj/tests/bench/transport_bench.o $(NATIVE_LIB)
+$(BENCH_NATIVE): $(NATIVE_DIR)/obj/tests/bench/transport_bench.o $(NATIVE_DIR)/obj/tests/unit/live/live_test.o \
+		$(NATIVE_LIB)
 	@echo "  LD      $@"
-	$(Q)$(NATIVE_CC) $(NATIVE_CFLAGS) -o $@ $< $(NATIVE_LIB) $(NATIVE_LDLIBS)
+	$(Q)$(NATIVE_CC) $(NATIVE_CFLAGS) -o $@ $(filter %.o,$^) $(NATIVE_LIB) $(NATIVE_LDLIBS)
 
 bench-native: $(BENCH_NATIVE)
 	$(BENCH_NATIVE)

@@ -21,6 +21,7 @@
 
 #define HELLO_LEN (12u + LIVE_SESSION_LEN)
 #define HELLO_ACK_LEN 8u
+#define CHANNEL_TXQ 32u
 
 /* Where the user-space TLS BIO writes records and reads received bytes. */
 struct tls_buf {
@@ -46,8 +47,14 @@ struct channel {
 	bool has_rx_buf, has_rx_net_buf;
 	size_t rx_have;
 	bool eof, sent_end;
-	unsigned inflight;
-	size_t inflight_bytes;
+	/* Frames waiting or in flight, oldest first; one sendmsg of all of them at a time. */
+	struct tx_ent {
+		unsigned buf;
+		size_t len, off;
+	} txq[CHANNEL_TXQ];
+	struct iovec tx_iov[CHANNEL_TXQ];
+	unsigned tx_head, tx_count;
+	bool tx_busy;
 	int error;
 	struct mig_err err;
 };
@@ -598,12 +605,7 @@ bool channel_ktls_rx(const struct channel *ch)
 
 unsigned channel_inflight(const struct channel *ch)
 {
-	return ch->inflight;
-}
-
-size_t channel_inflight_bytes(const struct channel *ch)
-{
-	return ch->inflight_bytes;
+	return ch->tx_count;
 }
 
 bool channel_eof(const struct channel *ch)
@@ -631,16 +633,58 @@ unsigned channel_send_bufs(const struct channel *ch)
 	return ch->ssl && !ch->ktls_tx ? 2 : 1;
 }
 
+static void on_sent(void *ctx, unsigned buf, int res);
+
+/* Sends everything queued in one sendmsg, unless a send is already out. */
+static int tx_kick(struct channel *ch)
+{
+	unsigned n = ch->tx_count;
+	int ret;
+
+	if (ch->tx_busy || n == 0 || ch->error)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct tx_ent *t = &ch->txq[(ch->tx_head + i) % CHANNEL_TXQ];
+
+		ch->tx_iov[i] = (struct iovec){ .iov_base = uring_io_buf(ch->io, t->buf) + t->off,
+						.iov_len = t->len - t->off };
+	}
+	ret = uring_io_sendv(ch->io, ch->fd, ch->tx_iov, n, on_sent, ch);
+	if (ret)
+		return ret;
+	ch->tx_busy = true;
+	return 0;
+}
+
 static void on_sent(void *ctx, unsigned buf, int res)
 {
 	struct channel *ch = ctx;
+	size_t left = res > 0 ? (size_t)res : 0;
+	int ret;
 
-	ch->inflight--;
-	ch->inflight_bytes -= MIN(ch->inflight_bytes, uring_io_buf_size(ch->io));
-	uring_io_buf_put(ch->io, buf);
+	(void)buf;
+	ch->tx_busy = false;
 	if (res < 0) {
 		mig_err_set(&ch->err, "send: %s", strerror(-res));
 		fail(ch, res);
+		return;
+	}
+	while (left && ch->tx_count) {
+		struct tx_ent *t = &ch->txq[ch->tx_head];
+		size_t take = MIN(left, t->len - t->off);
+
+		t->off += take;
+		left -= take;
+		if (t->off == t->len) {
+			uring_io_buf_put(ch->io, t->buf);
+			ch->tx_head = (ch->tx_head + 1) % CHANNEL_TXQ;
+			ch->tx_count--;
+		}
+	}
+	ret = tx_kick(ch);
+	if (ret) {
+		mig_err_set(&ch->err, "cannot queue a send: %s", strerror(-ret));
+		fail(ch, ret);
 	}
 }
 
@@ -651,9 +695,12 @@ int channel_send(struct channel *ch, unsigned type, unsigned buf, size_t payload
 	unsigned wire_buf = buf;
 	int ret;
 
-	if (ch->error) {
+	if (ch->error || ch->tx_count == CHANNEL_TXQ) {
 		uring_io_buf_put(ch->io, buf);
-		return channel_error(ch, e);
+		if (ch->error)
+			return channel_error(ch, e);
+		mig_err_set(e, "channel %u: %u frames queued already", ch->index, CHANNEL_TXQ);
+		return -ENOBUFS;
 	}
 	put_frame_hdr(p, type, payload_len);
 	if (ch->ssl && !ch->ktls_tx) {
@@ -679,16 +726,15 @@ int channel_send(struct channel *ch, unsigned type, unsigned buf, size_t payload
 		}
 		len = ch->tb.out_len;
 	}
-	ret = uring_io_send(ch->io, ch->fd, wire_buf, 0, len, on_sent, ch);
-	if (ret) {
-		uring_io_buf_put(ch->io, wire_buf);
-		mig_err_set(e, "channel %u: cannot queue a send: %s", ch->index, strerror(-ret));
-		return ret;
-	}
-	ch->inflight++;
-	ch->inflight_bytes += uring_io_buf_size(ch->io);
+	ch->txq[(ch->tx_head + ch->tx_count) % CHANNEL_TXQ] = (struct tx_ent){ .buf = wire_buf, .len = len };
+	ch->tx_count++;
 	ch->sent_end |= type == LIVE_FRAME_END;
-	return 0;
+	ret = tx_kick(ch);
+	if (ret) {
+		mig_err_set(e, "channel %u: cannot queue a send: %s", ch->index, strerror(-ret));
+		fail(ch, ret);
+	}
+	return ret;
 }
 
 /* Delivers every complete frame in the assembly buffer and keeps the partial tail. */

@@ -97,9 +97,11 @@ unsigned channel_send_bufs(const struct channel *ch);
  * LIVE_FRAME_HDR_LEN. The channel owns buf from here on and returns it to the pool.
  */
 int channel_send(struct channel *ch, unsigned type, unsigned buf, size_t payload_len, struct mig_err *e) __must_check;
-/* Sends still in flight. */
+/*
+ * Frames queued or in flight (at most 32). The channel keeps one sendmsg of all
+ * queued frames out at a time: io_uring does not order two sends on one socket.
+ */
 unsigned channel_inflight(const struct channel *ch);
-size_t channel_inflight_bytes(const struct channel *ch);
 /* 0, or the -errno that stopped the channel, with its reason in e. */
 int channel_error(const struct channel *ch, struct mig_err *e);
 bool channel_eof(const struct channel *ch);

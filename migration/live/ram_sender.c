@@ -39,7 +39,7 @@ int ram_sender_create(struct ram_sender **out, struct channel **chans, unsigned 
 		return -ENOMEM;
 	}
 	s->acked_pass = -1;
-	s->max_inflight = cfg->max_inflight ? cfg->max_inflight : 4;
+	s->max_inflight = cfg->max_inflight ? MIN(cfg->max_inflight, 16u) : 4;
 	/* In flight per channel, plus one batch being encoded and its TLS records. */
 	ret = ram_xfer_init(&s->x, chans, n, n * s->max_inflight + 2, cfg->timeout_ms, sender_on_frame, s, e);
 	if (ret)

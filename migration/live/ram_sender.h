@@ -19,7 +19,7 @@
 
 struct ram_sender_cfg {
 	int zstd_level;        /* PAGE_BATCH_LEVEL_OFF: no compression */
-	unsigned max_inflight; /* sends per channel; 0: 4 */
+	unsigned max_inflight; /* frames queued per channel, at most 16; 0: 4 */
 	int timeout_ms;        /* no progress for this long fails the transfer */
 };
 

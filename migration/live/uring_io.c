@@ -18,7 +18,8 @@ struct uring_op {
 	int fd;
 	unsigned buf;
 	enum op_kind kind;
-	size_t off, len, sent;
+	size_t off, len;
+	struct msghdr msg;
 	struct uring_op *next_free;
 };
 
@@ -35,7 +36,7 @@ struct uring_io {
 	unsigned pending;
 };
 
-/* Room for a send and a receive per buffer plus a few in-flight small ops. */
+/* Room for a send and a receive per buffer. */
 #define OPS_PER_BUF 2u
 
 int uring_io_create(struct uring_io **out, unsigned nbufs, size_t buf_size, struct mig_err *e)
@@ -161,13 +162,13 @@ static struct io_uring_sqe *get_sqe(struct uring_io *io)
 static int queue_op(struct uring_io *io, struct uring_op *op)
 {
 	struct io_uring_sqe *sqe = get_sqe(io);
-	uint8_t *p = uring_io_buf(io, op->buf) + op->off + op->sent;
-	unsigned len = (unsigned)(op->len - op->sent);
+	uint8_t *p = uring_io_buf(io, op->buf) + op->off;
+	unsigned len = (unsigned)op->len;
 
 	if (!sqe)
 		return -EBUSY;
 	if (op->kind == OP_SEND) {
-		io_uring_prep_send(sqe, op->fd, p, len, MSG_NOSIGNAL);
+		io_uring_prep_sendmsg(sqe, op->fd, &op->msg, MSG_NOSIGNAL);
 	} else {
 		if (io->fixed)
 			io_uring_prep_read_fixed(sqe, op->fd, p, len, 0, (int)op->buf);
@@ -178,19 +179,15 @@ static int queue_op(struct uring_io *io, struct uring_op *op)
 	return 0;
 }
 
-static int start_op(struct uring_io *io, enum op_kind kind, int fd, unsigned buf, size_t off, size_t len,
-		    uring_io_done_fn done, void *ctx)
+static int start_op(struct uring_io *io, const struct uring_op *tmpl)
 {
 	struct uring_op *op = io->free_ops;
 	int ret;
 
-	if (buf >= io->nbufs || off > io->buf_size || len > io->buf_size - off || len == 0 || len > INT32_MAX)
-		return -EINVAL;
 	if (!op)
 		return -EBUSY;
 	io->free_ops = op->next_free;
-	*op = (struct uring_op){ .done = done, .ctx = ctx, .fd = fd, .buf = buf, .kind = kind, .off = off,
-				 .len = len };
+	*op = *tmpl;
 	ret = queue_op(io, op);
 	if (ret) {
 		op->next_free = io->free_ops;
@@ -201,33 +198,35 @@ static int start_op(struct uring_io *io, enum op_kind kind, int fd, unsigned buf
 	return 0;
 }
 
-int uring_io_send(struct uring_io *io, int fd, unsigned buf, size_t off, size_t len, uring_io_done_fn done,
-		  void *ctx)
+int uring_io_sendv(struct uring_io *io, int fd, const struct iovec *iov, unsigned n, uring_io_done_fn done,
+		   void *ctx)
 {
-	return start_op(io, OP_SEND, fd, buf, off, len, done, ctx);
+	struct uring_op op = { .done = done, .ctx = ctx, .fd = fd, .kind = OP_SEND,
+			       .msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n } };
+
+	if (n == 0)
+		return -EINVAL;
+	return start_op(io, &op);
 }
 
 int uring_io_recv(struct uring_io *io, int fd, unsigned buf, size_t off, size_t len, uring_io_done_fn done,
 		  void *ctx)
 {
-	return start_op(io, OP_RECV, fd, buf, off, len, done, ctx);
+	struct uring_op op = { .done = done, .ctx = ctx, .fd = fd, .buf = buf, .kind = OP_RECV, .off = off,
+			       .len = len };
+
+	if (buf >= io->nbufs || off > io->buf_size || len > io->buf_size - off || len == 0 || len > INT32_MAX)
+		return -EINVAL;
+	return start_op(io, &op);
 }
 
-/* One completion: resubmits a short or interrupted send, else finishes the op. */
+/* One completion: retries an interrupted op, else finishes it. */
 static void complete(struct uring_io *io, struct uring_op *op, int res)
 {
-	if (op->kind == OP_SEND && (res == -EAGAIN || res == -EINTR || (res > 0 && op->sent + (size_t)res < op->len))) {
-		if (res > 0)
-			op->sent += (size_t)res;
+	if (res == -EAGAIN || res == -EINTR) {
 		if (queue_op(io, op) == 0)
 			return;
 		res = -EBUSY;
-	} else if (op->kind == OP_RECV && (res == -EAGAIN || res == -EINTR)) {
-		if (queue_op(io, op) == 0)
-			return;
-		res = -EBUSY;
-	} else if (op->kind == OP_SEND && res > 0) {
-		res = (int)op->len;
 	}
 	io->pending--;
 	uring_io_done_fn done = op->done;

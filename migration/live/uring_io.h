@@ -13,7 +13,7 @@
  * times out.
  *
  * Receives use IORING_OP_READ_FIXED on the registered buffers (no per-request
- * page lookup). Sends use IORING_OP_SEND with MSG_NOSIGNAL from the same memory:
+ * page lookup). Sends use IORING_OP_SENDMSG with MSG_NOSIGNAL from the same memory:
  * WRITE_FIXED on a socket raises SIGPIPE when the peer is gone, and the only
  * fixed-buffer send, SEND_ZC (Linux 6.0), is refused on kTLS sockets and absent on
  * older hosts; a copying send gains nothing measurable from registration. If the
@@ -26,12 +26,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "migration/live/live.h"
 
 struct uring_io;
 
-/* res: bytes transferred (a send: all of them; a receive: 0 at end of stream) or -errno. */
+/* res: bytes transferred (a receive: 0 at end of stream) or -errno; buf: the receive's buffer. */
 typedef void (*uring_io_done_fn)(void *ctx, unsigned buf, int res);
 
 int uring_io_create(struct uring_io **out, unsigned nbufs, size_t buf_size, struct mig_err *e) __must_check;
@@ -48,9 +49,9 @@ void uring_io_buf_put(struct uring_io *io, unsigned buf);
 /* Runs the ring until at least `count` buffers are free; -ETIMEDOUT after timeout_ms of no progress. */
 int uring_io_buf_wait(struct uring_io *io, unsigned count, int timeout_ms) __must_check;
 
-/* Queues a send of buf[off, off + len) on fd. The buffer stays the caller's until done runs. */
-int uring_io_send(struct uring_io *io, int fd, unsigned buf, size_t off, size_t len,
-		  uring_io_done_fn done, void *ctx) __must_check;
+/* Queues one sendmsg of iov[0, n) on fd; iov and the memory stay untouched until done runs. */
+int uring_io_sendv(struct uring_io *io, int fd, const struct iovec *iov, unsigned n,
+		   uring_io_done_fn done, void *ctx) __must_check;
 /* Queues one receive into buf[off, off + len) from fd. */
 int uring_io_recv(struct uring_io *io, int fd, unsigned buf, size_t off, size_t len,
 		  uring_io_done_fn done, void *ctx) __must_check;

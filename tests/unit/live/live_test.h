@@ -11,8 +11,8 @@ struct test_pki {
 	char other[300];     /* full credentials directory, another CA */
 };
 
-/* Creates both directories with `openssl`; asserts on failure. */
-void test_pki_make(struct test_pki *pki);
+/* Creates both directories with `openssl`; -errno on failure. */
+int test_pki_make(struct test_pki *pki);
 void test_pki_remove(struct test_pki *pki);
 
 #endif

@@ -30,7 +30,7 @@ static struct test_pki pki;
 
 static void setup(void)
 {
-	test_pki_make(&pki);
+	cr_assert_eq(test_pki_make(&pki), 0, "cannot make test certificates with openssl");
 }
 
 static void teardown(void)
