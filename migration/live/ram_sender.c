@@ -185,7 +185,8 @@ static int send_ctrl(struct ram_sender *s, unsigned ci, unsigned type, const uin
 	ret = uring_io_buf_get(s->x.io, &buf);
 	if (ret)
 		return ret;
-	memcpy(uring_io_buf(s->x.io, buf) + LIVE_FRAME_HDR_LEN, p, len);
+	if (len)
+		memcpy(uring_io_buf(s->x.io, buf) + LIVE_FRAME_HDR_LEN, p, len);
 	return channel_send(ch, type, buf, len, e);
 }
 

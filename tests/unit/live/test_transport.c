@@ -114,9 +114,13 @@ static void server_start(struct server *s, const char *dir, unsigned n)
 static void server_join(struct server *s)
 {
 	pthread_join(s->thread, NULL);
+	close(s->lfd);
+}
+
+static void server_free(struct server *s)
+{
 	for (unsigned i = 0; i < 8; i++)
 		channel_destroy(s->ch[i]);
-	close(s->lfd);
 }
 
 static int client_connect(const char *dir, bool plain, bool ktls, uint16_t port, unsigned idx, unsigned n,
@@ -154,6 +158,7 @@ Test(live_transport, mutual_tls_accepted)
 	cr_expect_eq(channel_count(s.ch[0]), 1);
 	cr_expect_eq(memcmp(channel_session(s.ch[0]), "session-0123456", 16), 0);
 	channel_destroy(c);
+	server_free(&s);
 }
 
 Test(live_transport, wrong_ca_refused_in_handshake)
@@ -170,6 +175,7 @@ Test(live_transport, wrong_ca_refused_in_handshake)
 	cr_expect(strstr(e.msg, "handshake") && strstr(e.msg, "certificate"), "client: %s", e.msg);
 	cr_expect_neq(s.ret, 0, "server accepted a client of another CA");
 	cr_expect(strstr(s.err.msg, "handshake"), "server: %s", s.err.msg);
+	server_free(&s);
 }
 
 /* A raw OpenSSL client that trusts the CA but presents no certificate. */
@@ -299,6 +305,7 @@ static void transfer(const char *dir, bool plain, bool ktls, unsigned n, uint64_
 		for (unsigned i = 0; i < n; i++)
 			channel_destroy(c[i]);
 		server_join(&s);
+		server_free(&s);
 		cr_skip_test("kernel TLS not active after the handshake although the tls ULP is listed");
 	}
 	ret = ram_sender_create(&snd, c, n, &scfg, &e);
@@ -380,8 +387,7 @@ Test(live_transport, channels_of_another_migration_refused)
 	server_start(&s, pki.good, 2);
 	cr_assert_eq(client_connect(pki.good, false, false, s.port, 0, 2, &c[0], &e), 0, "%s", e.msg);
 	cr_assert_eq(client_connect(pki.good, false, false, s.port, 0, 2, &c[1], &e), 0, "%s", e.msg);
-	pthread_join(s.thread, NULL);
-	close(s.lfd);
+	server_join(&s);
 	cr_assert_eq(s.ret, 0, "%s", s.err.msg);
 	srv[0] = s.ch[0];
 	srv[1] = s.ch[1];
