@@ -241,6 +241,21 @@ void page_batch_dec_destroy(struct page_batch_dec *dec)
 	free(dec);
 }
 
+/* Tests (any) or sets/clears the written bits of [off, off + len) of a region. */
+static bool written_any(const uint64_t *w, uint64_t off, size_t len)
+{
+	for (uint64_t b = off >> 12; b < (off + len) >> 12; b++)
+		if ((w[b / 64] >> (b % 64)) & 1)
+			return true;
+	return false;
+}
+
+static void written_set(uint64_t *w, uint64_t off, size_t len, bool v)
+{
+	for (uint64_t b = off >> 12; b < (off + len) >> 12; b++)
+		w[b / 64] = v ? w[b / 64] | (1ull << (b % 64)) : w[b / 64] & ~(1ull << (b % 64));
+}
+
 static const struct ram_region *find_region(const struct ram_region *r, unsigned n, uint64_t gpa, uint64_t len)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -353,17 +368,26 @@ int page_batch_decode(struct page_batch_dec *dec, const uint8_t *buf, size_t len
 		data = dec->scratch;
 	}
 	/* Everything is checked: apply. */
-	uint8_t *dst = reg->host + (gpa - reg->gpa);
+	uint64_t roff = gpa - reg->gpa;
+	uint8_t *dst = reg->host + roff;
 
 	for (unsigned i = 0; i < npages; i++) {
+		uint64_t off = roff + i * psz;
+
 		if (!bit(cmap, i))
 			continue;
 		if (bit(zmap, i)) {
+			if (reg->written && !written_any(reg->written, off, psz))
+				continue;
 			if (!page_is_zero(dst + i * psz, psz))
 				memset(dst + i * psz, 0, psz);
+			if (reg->written)
+				written_set(reg->written, off, psz, false);
 		} else {
 			memcpy(dst + i * psz, data, psz);
 			data += psz;
+			if (reg->written)
+				written_set(reg->written, off, psz, true);
 		}
 	}
 	if (info)

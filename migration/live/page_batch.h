@@ -42,11 +42,18 @@
 /* A compression level of 0 turns zstd off; otherwise any level zstd accepts. */
 #define PAGE_BATCH_LEVEL_OFF 0
 
-/* A guest RAM region the decoder may write: [gpa, gpa + size) at host. */
+/*
+ * A guest RAM region the decoder may write: [gpa, gpa + size) at host. written is
+ * optional: one bit per 4 KiB of the region, all clear while the region is known
+ * to be zero (a fresh mapping). The decoder then sets the bits of the pages it
+ * writes and leaves zero pages over never-written memory untouched, so they are
+ * neither read (page fault) nor allocated on the destination.
+ */
 struct ram_region {
 	uint64_t gpa;
 	uint64_t size;
 	uint8_t *host;
+	uint64_t *written;
 };
 
 /* What one batch held (encoder output or decoder result). */

@@ -325,3 +325,23 @@ Test(live_page_batch, bad_zstd_data, .init = setup, .fini = teardown)
 	expect_refused(len, -EBADMSG, "zstd");
 	free(good);
 }
+
+Test(live_page_batch, written_map_skips_fresh_zero_pages, .init = setup, .fini = teardown)
+{
+	uint64_t written[1] = { 0 }, one = 1;
+	struct ram_region r = { .gpa = GPA, .size = NP * PS, .host = dst, .written = written };
+	size_t len;
+
+	/* Zero pages over never-written memory: not touched at all. */
+	len = encode("z", NULL, NULL);
+	cr_assert_eq(page_batch_decode(dec, out, len, &r, 1, NULL, &err), 0, "%s", err.msg);
+	cr_expect_eq(dst[0], 0xee, "a zero page over never-written memory was written");
+	/* Data then zero at page 0: the data marks it written, the zero page clears it. */
+	len = encode("t", &one, NULL);
+	cr_assert_eq(page_batch_decode(dec, out, len, &r, 1, NULL, &err), 0, "%s", err.msg);
+	cr_expect_eq(written[0], 1);
+	len = encode("z", &one, NULL);
+	cr_assert_eq(page_batch_decode(dec, out, len, &r, 1, NULL, &err), 0, "%s", err.msg);
+	cr_expect_eq(written[0], 0);
+	cr_expect(page_is_zero(dst, PS), "written page not cleared by a zero page");
+}

@@ -84,7 +84,8 @@ static void *server_main(void *arg)
 			break;
 	}
 	if (!s->ret && s->ram) {
-		struct ram_region reg = { .gpa = GPA, .size = s->ram_size, .host = s->ram };
+		uint64_t *written = calloc(s->ram_size / 4096 / 64 + 1, sizeof(uint64_t));
+		struct ram_region reg = { .gpa = GPA, .size = s->ram_size, .host = s->ram, .written = written };
 		struct ram_receiver_cfg rc = { .regions = &reg, .nregions = 1, .timeout_ms = 10000 };
 		struct ram_receiver *r;
 
@@ -96,6 +97,7 @@ static void *server_main(void *arg)
 			s->stats = *ram_receiver_stats(r);
 			ram_receiver_destroy(r);
 		}
+		free(written);
 	}
 	tls_creds_destroy(creds);
 	return NULL;
