@@ -7,6 +7,7 @@
 #   make fuzz            the state-stream fuzzer (FUZZ_TIME=seconds; check runs 30 s)
 #   make check-integration  scenarios on a real arm64 KVM (emulated host, or this host if arm64)
 #   make bench           benchmarks, printed as `bench: <metric> ours=… peer=… ratio=…`
+#   make bench-native    native transport bench (TLS + zstd over loopback vs `openssl speed`)
 #   make demo            boots a guest and shows its CPUs
 #   make SAN=asan        native parts with AddressSanitizer + UBSan (SAN=tsan: ThreadSanitizer)
 #   make O=dir           build somewhere else than build/
