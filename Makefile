@@ -7,6 +7,7 @@
 #   make fuzz            the state-stream fuzzer (FUZZ_TIME=seconds; check runs 30 s)
 #   make check-integration  scenarios on a real arm64 KVM (emulated host, or this host if arm64)
 #   make bench           benchmarks, printed as `bench: <metric> ours=… peer=… ratio=…`
+#   make bench-native    native transport bench (TLS + zstd over loopback vs `openssl speed`)
 #   make demo            boots a guest and shows its CPUs
 #   make check-fresh     the README's commands in a new Debian root (debootstrap + chroot; root only;
 #                        not part of check: FRESH_TIER=unit stops after the unit tier)
@@ -64,6 +65,7 @@ NATIVE_LDLIBS := -lfdt $(shell pkg-config --libs $(LIBS_PC) 2>/dev/null) -lpthre
 NATIVE_LIB := $(NATIVE_DIR)/libvmm.a
 NATIVE_PORTABLE_OBJS := $(PORTABLE_SRCS:%.c=$(NATIVE_DIR)/obj/%.o)
 UNIT_BIN := $(NATIVE_DIR)/unit-tests
+BENCH_NATIVE := $(NATIVE_DIR)/transport_bench
 
 # aarch64 build (the product binary). Cross-compiled and static unless we are on arm64.
 ARM_DIR := $(O)/aarch64
@@ -87,10 +89,10 @@ L1_BINS := $(L1_SRCS:tests/l1/%.c=$(ARM_DIR)/l1/%)
 
 SETUP_STAMP := $(O)/.setup-host
 
-.PHONY: all native arm64 check check-unit check-fuzz check-integration check-fresh bench demo clean setup fuzz
+.PHONY: all native arm64 check check-unit check-fuzz check-integration check-fresh bench bench-native demo clean setup fuzz
 all: native arm64
 
-native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%)
+native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%) $(BENCH_NATIVE)
 arm64: $(VMM_BIN) $(L1_BINS) $(NATIVE_TOOLS:%=$(ARM_DIR)/%)
 
 # Installs missing host packages once per build tree (the script itself is idempotent).
@@ -168,6 +170,15 @@ demo: all
 
 check-fresh:
 	tools/check-fresh.sh
+# Native transport benchmark (TLS + zstd over loopback) against `openssl speed` on
+# this machine. Not part of `make bench`, which runs on the arm64 test host.
+$(BENCH_NATIVE): $(NATIVE_DIR)/obj/tests/bench/transport_bench.o $(NATIVE_DIR)/obj/tests/unit/live/live_test.o \
+		$(NATIVE_LIB)
+	@echo "  LD      $@"
+	$(Q)$(NATIVE_CC) $(NATIVE_CFLAGS) -o $@ $(filter %.o,$^) $(NATIVE_LIB) $(NATIVE_LDLIBS)
+
+bench-native: $(BENCH_NATIVE)
+	$(BENCH_NATIVE)
 
 # libFuzzer target for the state stream reader (clang). make fuzz FUZZ_TIME=60
 FUZZ_DIR := $(O)/fuzz

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/* Ring and channel set-up shared by the RAM sender and receiver. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migration/live/ram_xfer.h"
+
+int ram_xfer_init(struct ram_xfer *x, struct channel **chans, unsigned n, unsigned extra_bufs, int timeout_ms,
+		  channel_frame_fn on_frame, void *ctx, struct mig_err *e)
+{
+	int ret;
+
+	*x = (struct ram_xfer){ .n = n, .timeout_ms = timeout_ms > 0 ? timeout_ms : 30000 };
+	x->ch = calloc(n ? n : 1, sizeof(*x->ch));
+	if (!x->ch || n == 0) {
+		ret = x->ch ? -EINVAL : -ENOMEM;
+		mig_err_set(e, "ram transfer: %s", x->ch ? "no channel" : "out of memory");
+		goto err_chans;
+	}
+	memcpy(x->ch, chans, n * sizeof(*x->ch));
+	/* A plaintext and a ciphertext receive buffer per channel, then the senders' share. */
+	ret = uring_io_create(&x->io, 2 * n + extra_bufs, LIVE_CHANNEL_BUF_SIZE, e);
+	if (ret)
+		goto err_chans;
+	for (unsigned i = 0; i < n; i++) {
+		ret = channel_start(x->ch[i], x->io, on_frame, ctx, e);
+		if (ret)
+			goto err_io;
+	}
+	return 0;
+
+err_io:
+	uring_io_destroy(x->io);
+	x->io = NULL;
+err_chans:
+	for (unsigned i = 0; i < n; i++)
+		channel_destroy(chans[i]);
+	free(x->ch);
+	x->ch = NULL;
+	return ret;
+}
+
+void ram_xfer_fini(struct ram_xfer *x)
+{
+	uring_io_destroy(x->io);
+	for (unsigned i = 0; x->ch && i < x->n; i++)
+		channel_destroy(x->ch[i]);
+	free(x->ch);
+	x->ch = NULL;
+	x->io = NULL;
+}
+
+int ram_xfer_check(const struct ram_xfer *x, struct mig_err *e)
+{
+	for (unsigned i = 0; i < x->n; i++) {
+		int ret = channel_error(x->ch[i], e);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int ram_xfer_step(struct ram_xfer *x, struct mig_err *e)
+{
+	int ret = uring_io_run(x->io, 1, x->timeout_ms);
+
+	if (ret < 0) {
+		mig_err_set(e, "ram transfer: io_uring: %s", strerror(-ret));
+		return ret;
+	}
+	if (ret == 0) {
+		mig_err_set(e, "ram transfer: no progress for %d ms", x->timeout_ms);
+		return -ETIMEDOUT;
+	}
+	return ram_xfer_check(x, e);
+}
