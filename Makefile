@@ -31,7 +31,7 @@ endif
 # Sources. Portable code builds and is unit-tested on any Linux host; the files
 # below talk to an arm64 KVM and only build for aarch64.
 # ---------------------------------------------------------------------------
-PRODUCT_DIRS := vmm hotplug gic acpi migration storage
+PRODUCT_DIRS := vmm hotplug gic acpi migration migration/compat storage
 ARM64_KVM_SRCS := $(sort $(wildcard vmm/kvm/*.c gic/kvm/*.c hotplug/kvm/*.c migration/kvm/*.c))
 MAIN_SRC := vmm/main.c
 PORTABLE_SRCS := $(filter-out $(MAIN_SRC),$(sort $(foreach d,$(PRODUCT_DIRS),$(wildcard $(d)/*.c))))

@@ -9,6 +9,7 @@
 
 #include "acpi/acpi.h"
 #include "acpi/aml.h"
+#include "hotplug/cpuhp_abi.h"
 
 /* The method GED's _EVT calls for the CPU hot-plug event. */
 #define ACPI_CPUHP_SCAN_METHOD "\\_SB.CPUS.CSCN"

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hotplug/cpuhp_abi.h"
 #include "vmm/compiler.h"
 #include "vmm/layout.h"
 

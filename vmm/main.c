@@ -8,8 +8,7 @@
 #include "vmm/cmd.h"
 #include "vmm/log.h"
 #include "vmm/runner.h"
-
-#define VMM_VERSION "0.2.0"
+#include "vmm/version.h"
 
 static int cmd_run(int argc, char **argv)
 {
