@@ -89,7 +89,7 @@ L1_BINS := $(L1_SRCS:tests/l1/%.c=$(ARM_DIR)/l1/%)
 
 SETUP_STAMP := $(O)/.setup-host
 
-.PHONY: all native arm64 check check-unit check-fuzz check-integration check-fresh bench bench-native demo clean setup fuzz
+.PHONY: all native arm64 check check-unit check-descriptors check-fuzz check-integration check-fresh bench bench-native demo clean setup fuzz
 all: native arm64
 
 native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%) $(BENCH_NATIVE)
@@ -154,10 +154,18 @@ check: check-unit check-fuzz check-integration
 check-fuzz:
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(or $(CHECK_FUZZ_TIME),30)
 
-# Folders include each other only as tools/layers.txt allows, then the Criterion tests.
-check-unit: $(UNIT_BIN)
+# Folders include each other only as tools/layers.txt allows, the section descriptors
+# match the baseline, then the Criterion tests.
+check-unit: $(UNIT_BIN) check-descriptors
 	$(PYTHON) tools/check-includes
 	$(UNIT_BIN) --jobs 2
+
+# The section descriptors against the committed baseline: a break not recorded in
+# the allow-list fails (migration/compat/descriptors.h, tools/vmm-compat.c).
+check-descriptors: $(NATIVE_DIR)/vmm-compat
+	$(Q)$< dump-descriptors $(NATIVE_DIR)/descriptors.json
+	$(Q)$< diff-descriptors tests/data/descriptors-v1.json $(NATIVE_DIR)/descriptors.json \
+		--allow tests/data/descriptors-allow.txt
 
 check-integration: all
 	$(PYTHON) tests/integration/run.py --build $(O) --tier integration

@@ -53,4 +53,25 @@
 /* The most vCPUs the machine describes (KVM may allow fewer: checked at run time). */
 #define LAYOUT_MAX_VCPUS 512
 
+/* The top of the guest physical address space of a machine: RAM, and the high
+ * redistributor region when the low one cannot hold every possible vCPU. */
+static inline uint64_t layout_guest_top(uint64_t ram_size, unsigned max_vcpus)
+{
+	uint64_t top = LAYOUT_RAM_BASE + ram_size;
+
+	if (max_vcpus > LAYOUT_GICR_LOW_MAX_VCPUS)
+		top = MAX(top, LAYOUT_GICR_HIGH_BASE + (max_vcpus - LAYOUT_GICR_LOW_MAX_VCPUS) * LAYOUT_GICR_STRIDE);
+	return top;
+}
+
+/* The IPA size (bits, 32..52) KVM must offer for addresses below top. */
+static inline unsigned layout_ipa_bits(uint64_t top)
+{
+	unsigned bits = 32;
+
+	while (bits < 52 && (1ULL << bits) < top)
+		bits++;
+	return bits;
+}
+
 #endif

@@ -8,8 +8,7 @@
 #include "vmm/cli/cmd.h"
 #include "vmm/cli/run_args.h"
 #include "vmm/core/log.h"
-
-#define VMM_VERSION "0.2.0"
+#include "vmm/core/version.h"
 
 static int cmd_run(int argc, char **argv)
 {
@@ -38,6 +37,8 @@ static void usage(FILE *f)
 		   "  qmp       send one QMP command to a running VM\n"
 		   "  snapshot  checkpoint a running VM to a directory (vmm snapshot --api PATH --to DIR [--stop])\n"
 		   "  restore   resume a VM from a snapshot (vmm restore --from DIR [--api-socket PATH])\n"
+		   "  describe-host  print what this host can load and run, as JSON (for vmm-compat)\n"
+		   "  --dump-descriptors FILE  write the state section descriptors as JSON\n"
 		   "  version   print the version\n");
 }
 
@@ -70,6 +71,10 @@ int main(int argc, char **argv)
 		return cmd_snapshot(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "restore"))
 		return cmd_restore(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "describe-host"))
+		return cmd_describe_host(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--dump-descriptors"))
+		return cmd_dump_descriptors(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("vmm %s\n", VMM_VERSION);
 		return 0;

@@ -44,25 +44,13 @@ static int check_extension(struct vm *vm, long cap)
 	return ret < 0 ? 0 : ret;
 }
 
-static unsigned ipa_bits_needed(uint64_t top)
-{
-	unsigned bits = 32;
-
-	while (bits < 52 && (1ULL << bits) < top)
-		bits++;
-	return bits;
-}
-
 static int create_vm_fd(struct vm *vm, char *errbuf, size_t errlen)
 {
-	uint64_t top = vm->ram_gpa + vm->ram_size;
 	unsigned long type = 0;
 	unsigned need, host_max;
 	int ret;
 
-	if (vm->max_vcpus > LAYOUT_GICR_LOW_MAX_VCPUS)
-		top = MAX(top, LAYOUT_GICR_HIGH_BASE + (vm->max_vcpus - LAYOUT_GICR_LOW_MAX_VCPUS) * LAYOUT_GICR_STRIDE);
-	need = ipa_bits_needed(top);
+	need = layout_ipa_bits(layout_guest_top(vm->ram_size, vm->max_vcpus));
 	host_max = (unsigned)check_extension(vm, KVM_CAP_ARM_VM_IPA_SIZE);
 	if (host_max) {
 		if (need > host_max) {
