@@ -354,7 +354,7 @@ static int check_frame_hdr(const uint8_t *p, unsigned *type, uint32_t *len, stru
 		mig_err_set(e, "channel: frame flags 0x%02x / reserved 0x%04x not zero", p[5], wire_get16(p + 6));
 		return -EBADMSG;
 	}
-	if (*type < LIVE_FRAME_HELLO || *type > LIVE_FRAME_END) {
+	if (*type < LIVE_FRAME_HELLO || *type > LIVE_FRAME_TYPE_MAX) {
 		mig_err_set(e, "channel: unknown frame type %u", *type);
 		return -EBADMSG;
 	}
@@ -571,6 +571,12 @@ void channel_destroy(struct channel *ch)
 	BIO_meth_free(ch->biom);
 	close(ch->fd);
 	free(ch);
+}
+
+void channel_shutdown(struct channel *ch)
+{
+	if (ch && ch->fd >= 0)
+		shutdown(ch->fd, SHUT_RDWR);
 }
 
 uint32_t channel_index(const struct channel *ch)

@@ -52,7 +52,9 @@ enum live_frame_type {
 	LIVE_FRAME_RAM_SYNC = 4,     /* u32 pass, u64 batches sent on this channel in the pass */
 	LIVE_FRAME_RAM_SYNC_ACK = 5, /* u32 pass: receiver applied the pass on every channel */
 	LIVE_FRAME_END = 6,
+	LIVE_FRAME_CTRL = 7,         /* channel 0 only: a chunk of a control message (migration/live/ctrl.h) */
 };
+#define LIVE_FRAME_TYPE_MAX LIVE_FRAME_CTRL
 
 struct channel_cfg {
 	const struct tls_creds *tls; /* NULL only together with plain */
@@ -79,6 +81,8 @@ int channel_connect(struct channel **out, const char *host, uint16_t port, const
 int channel_accept(struct channel **out, int listen_fd, const struct channel_cfg *cfg, struct mig_err *e) __must_check;
 /* A started channel is destroyed after its uring_io (which cancels its receive). */
 void channel_destroy(struct channel *ch);
+/* Ends the connection at once from any thread (a cancel): pending I/O completes with an error. */
+void channel_shutdown(struct channel *ch);
 
 uint32_t channel_index(const struct channel *ch);
 uint32_t channel_count(const struct channel *ch);

@@ -17,6 +17,9 @@ struct ram_receiver {
 	unsigned nsynced, nended;
 	uint32_t pass;          /* the pass being received */
 	struct mig_err err;     /* why a frame was refused */
+	int (*on_ctrl)(void *ctx, struct ram_receiver *r, unsigned kind, const uint8_t *data, size_t len,
+		       struct mig_err *e);
+	void *ctrl_ctx;
 };
 
 static int send_ack(struct ram_receiver *r, uint32_t pass)
@@ -88,6 +91,21 @@ static int receiver_on_frame(void *ctx, struct channel *ch, unsigned type, const
 		return 0;
 	case LIVE_FRAME_RAM_SYNC:
 		return on_sync(r, ci, p, len);
+	case LIVE_FRAME_CTRL: {
+		unsigned kind;
+		const uint8_t *data;
+		size_t dlen;
+
+		ret = ram_xfer_feed_ctrl(&r->x, ch, p, len, &r->err);
+		if (ret <= 0)
+			return ret;
+		ctrl_asm_take(&r->x.ctrl, &kind, &data, &dlen);
+		if (!r->on_ctrl) {
+			mig_err_set(&r->err, "unexpected control message '%s'", ctrl_kind_name(kind));
+			return -EPROTO;
+		}
+		return r->on_ctrl(r->ctrl_ctx, r, kind, data, dlen, &r->err);
+	}
 	case LIVE_FRAME_END:
 		if (len) {
 			mig_err_set(&r->err, "end frame with %zu payload bytes", len);
@@ -146,6 +164,8 @@ int ram_receiver_create(struct ram_receiver **out, struct channel **chans, unsig
 		sorted[channel_index(chans[i])] = chans[i];
 	r->regions = cfg->regions;
 	r->nregions = cfg->nregions;
+	r->on_ctrl = cfg->on_ctrl;
+	r->ctrl_ctx = cfg->ctrl_ctx;
 	ret = ram_xfer_init(&r->x, sorted, n, 4, cfg->timeout_ms, receiver_on_frame, r, e);
 	if (ret)
 		goto err_free;
@@ -211,4 +231,31 @@ const struct ram_xfer_stats *ram_receiver_stats(const struct ram_receiver *r)
 uint32_t ram_receiver_passes(const struct ram_receiver *r)
 {
 	return r->pass;
+}
+
+void ram_receiver_set_regions(struct ram_receiver *r, const struct ram_region *regions, unsigned n)
+{
+	r->regions = regions;
+	r->nregions = n;
+}
+
+int ram_receiver_ctrl_send(struct ram_receiver *r, unsigned kind, const void *data, size_t len, struct mig_err *e)
+{
+	return ram_xfer_send_ctrl(&r->x, 8, kind, data, len, e);
+}
+
+int ram_receiver_flush(struct ram_receiver *r, struct mig_err *e)
+{
+	while (channel_inflight(r->x.ch[0])) {
+		int ret = ram_xfer_step(&r->x, e);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void ram_receiver_abort(struct ram_receiver *r)
+{
+	ram_xfer_abort(&r->x);
 }

@@ -13,13 +13,17 @@
 
 #include "migration/live/ram_xfer.h"
 
+struct ram_receiver;
+
 struct ram_receiver_cfg {
 	const struct ram_region *regions;
 	unsigned nregions;
 	int timeout_ms; /* no progress for this long fails the transfer */
+	/* A control message arrived (NULL: none are expected); -errno with e set ends the transfer. */
+	int (*on_ctrl)(void *ctx, struct ram_receiver *r, unsigned kind, const uint8_t *data, size_t len,
+		       struct mig_err *e);
+	void *ctrl_ctx;
 };
-
-struct ram_receiver;
 
 /* Takes ownership of the n channels (also on failure); checks they form one migration. */
 int ram_receiver_create(struct ram_receiver **out, struct channel **chans, unsigned n,
@@ -31,5 +35,15 @@ int ram_receiver_run(struct ram_receiver *r, struct mig_err *e) __must_check;
 
 const struct ram_xfer_stats *ram_receiver_stats(const struct ram_receiver *r);
 uint32_t ram_receiver_passes(const struct ram_receiver *r);
+
+/* Where batches go from now on (the destination builds its RAM after the offer). */
+void ram_receiver_set_regions(struct ram_receiver *r, const struct ram_region *regions, unsigned n);
+/* A control message to the sender, on channel 0 (also from inside on_ctrl). */
+int ram_receiver_ctrl_send(struct ram_receiver *r, unsigned kind, const void *data, size_t len,
+			   struct mig_err *e) __must_check;
+/* Runs the ring until every control message sent is on the wire. */
+int ram_receiver_flush(struct ram_receiver *r, struct mig_err *e) __must_check;
+/* From any thread: ends every connection. */
+void ram_receiver_abort(struct ram_receiver *r);
 
 #endif

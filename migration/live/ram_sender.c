@@ -13,15 +13,32 @@ struct ram_sender {
 	unsigned max_inflight;
 	uint64_t *pass_batches; /* per channel, batches of the current pass */
 	int64_t acked_pass;     /* last SYNC_ACK received, -1 before any */
+	struct mig_err err;     /* why a frame from the receiver was refused */
 };
+
+/* A step of the ring; a frame refused by sender_on_frame explains itself. */
+static int sender_step(struct ram_sender *s, struct mig_err *e)
+{
+	int ret = ram_xfer_step(&s->x, e);
+
+	if (ret && s->err.msg[0])
+		mig_err_prefix(e, "%s", s->err.msg);
+	return ret;
+}
 
 static int sender_on_frame(void *ctx, struct channel *ch, unsigned type, const uint8_t *p, size_t len)
 {
 	struct ram_sender *s = ctx;
 
-	(void)ch;
-	if (type != LIVE_FRAME_RAM_SYNC_ACK || len != 4)
+	if (type == LIVE_FRAME_CTRL) {
+		int ret = ram_xfer_feed_ctrl(&s->x, ch, p, len, &s->err);
+
+		return ret < 0 ? ret : 0;
+	}
+	if (type != LIVE_FRAME_RAM_SYNC_ACK || len != 4) {
+		mig_err_set(&s->err, "unexpected frame type %u from the receiver", type);
 		return -EPROTO;
+	}
 	s->acked_pass = wire_get32(p);
 	return 0;
 }
@@ -204,7 +221,7 @@ int ram_sender_sync(struct ram_sender *s, uint32_t pass, struct mig_err *e)
 		s->pass_batches[i] = 0;
 	}
 	while (s->acked_pass != (int64_t)pass) {
-		ret = ram_xfer_step(&s->x, e);
+		ret = sender_step(s, e);
 		if (ret) {
 			mig_err_prefix(e, "pass %u not acknowledged", pass);
 			return ret;
@@ -233,4 +250,26 @@ int ram_sender_finish(struct ram_sender *s, struct mig_err *e)
 		if (ret)
 			return ret;
 	}
+}
+
+int ram_sender_ctrl_send(struct ram_sender *s, unsigned kind, const void *data, size_t len, struct mig_err *e)
+{
+	return ram_xfer_send_ctrl(&s->x, s->max_inflight, kind, data, len, e);
+}
+
+int ram_sender_ctrl_recv(struct ram_sender *s, unsigned *kind, const uint8_t **data, size_t *len, struct mig_err *e)
+{
+	while (!s->x.ctrl.complete) {
+		int ret = sender_step(s, e);
+
+		if (ret)
+			return ret;
+	}
+	ctrl_asm_take(&s->x.ctrl, kind, data, len);
+	return 0;
+}
+
+void ram_sender_abort(struct ram_sender *s)
+{
+	ram_xfer_abort(&s->x);
 }

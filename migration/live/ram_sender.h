@@ -43,4 +43,13 @@ int ram_sender_finish(struct ram_sender *s, struct mig_err *e) __must_check;
 
 const struct ram_xfer_stats *ram_sender_stats(const struct ram_sender *s);
 
+/* A control message to the receiver (migration/live/ctrl.h), on channel 0. */
+int ram_sender_ctrl_send(struct ram_sender *s, unsigned kind, const void *data, size_t len,
+			 struct mig_err *e) __must_check;
+/* Waits for the receiver's next control message; data stays valid until the next call. */
+int ram_sender_ctrl_recv(struct ram_sender *s, unsigned *kind, const uint8_t **data, size_t *len,
+			 struct mig_err *e) __must_check;
+/* From any thread: ends every connection, so whatever the sender waits for fails now. */
+void ram_sender_abort(struct ram_sender *s);
+
 #endif

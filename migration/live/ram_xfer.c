@@ -12,6 +12,7 @@ int ram_xfer_init(struct ram_xfer *x, struct channel **chans, unsigned n, unsign
 	int ret;
 
 	*x = (struct ram_xfer){ .n = n, .timeout_ms = timeout_ms > 0 ? timeout_ms : 30000 };
+	ctrl_asm_init(&x->ctrl);
 	x->ch = calloc(n ? n : 1, sizeof(*x->ch));
 	if (!x->ch || n == 0) {
 		ret = x->ch ? -EINVAL : -ENOMEM;
@@ -43,6 +44,7 @@ err_chans:
 
 void ram_xfer_fini(struct ram_xfer *x)
 {
+	ctrl_asm_fini(&x->ctrl);
 	uring_io_destroy(x->io);
 	for (unsigned i = 0; x->ch && i < x->n; i++)
 		channel_destroy(x->ch[i]);
@@ -75,4 +77,54 @@ int ram_xfer_step(struct ram_xfer *x, struct mig_err *e)
 		return -ETIMEDOUT;
 	}
 	return ram_xfer_check(x, e);
+}
+
+int ram_xfer_send_ctrl(struct ram_xfer *x, unsigned max_inflight, unsigned kind, const void *data, size_t len,
+		       struct mig_err *e)
+{
+	struct channel *ch = x->ch[0];
+	size_t off = 0;
+
+	if (len > CTRL_MAX_LEN) {
+		mig_err_set(e, "control message '%s' of %zu bytes is too large", ctrl_kind_name(kind), len);
+		return -EMSGSIZE;
+	}
+	do {
+		unsigned buf;
+		size_t n;
+		int ret;
+
+		while (channel_inflight(ch) >= max_inflight || uring_io_free_bufs(x->io) < channel_send_bufs(ch) + 1) {
+			ret = ram_xfer_step(x, e);
+			if (ret)
+				return ret;
+		}
+		ret = uring_io_buf_get(x->io, &buf);
+		if (ret) {
+			mig_err_set(e, "no buffer for a control message");
+			return ret;
+		}
+		n = ctrl_chunk(kind, data, len, off, uring_io_buf(x->io, buf) + LIVE_FRAME_HDR_LEN,
+			       LIVE_FRAME_MAX_PAYLOAD);
+		ret = channel_send(ch, LIVE_FRAME_CTRL, buf, n + CTRL_CHUNK_HDR_LEN, e);
+		if (ret)
+			return ret;
+		off += n;
+	} while (off < len);
+	return 0;
+}
+
+int ram_xfer_feed_ctrl(struct ram_xfer *x, struct channel *ch, const uint8_t *p, size_t len, struct mig_err *e)
+{
+	if (channel_index(ch) != 0) {
+		mig_err_set(e, "control message on channel %u (only channel 0 carries them)", channel_index(ch));
+		return -EPROTO;
+	}
+	return ctrl_asm_feed(&x->ctrl, p, len, e);
+}
+
+void ram_xfer_abort(struct ram_xfer *x)
+{
+	for (unsigned i = 0; x->ch && i < x->n; i++)
+		channel_shutdown(x->ch[i]);
 }

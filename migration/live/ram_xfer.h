@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "migration/live/channel.h"
+#include "migration/live/ctrl.h"
 
 struct ram_xfer_stats {
 	uint64_t batches, pages, zero_pages, compressed_batches;
@@ -19,6 +20,7 @@ struct ram_xfer {
 	unsigned n;
 	int timeout_ms;
 	struct ram_xfer_stats stats;
+	struct ctrl_asm ctrl; /* control message arriving on channel 0 */
 };
 
 /*
@@ -33,5 +35,14 @@ void ram_xfer_fini(struct ram_xfer *x);
 int ram_xfer_check(const struct ram_xfer *x, struct mig_err *e) __must_check;
 /* Runs the ring once, waiting up to timeout_ms for a completion; -ETIMEDOUT if none came. */
 int ram_xfer_step(struct ram_xfer *x, struct mig_err *e) __must_check;
+
+/* Queues a control message on channel 0, in chunks, waiting for buffers and send slots. */
+int ram_xfer_send_ctrl(struct ram_xfer *x, unsigned max_inflight, unsigned kind, const void *data, size_t len,
+		       struct mig_err *e) __must_check;
+/* A LIVE_FRAME_CTRL chunk arrived: 1 when it completed a message (in x->ctrl), 0, or -errno (e set). */
+int ram_xfer_feed_ctrl(struct ram_xfer *x, struct channel *ch, const uint8_t *p, size_t len,
+		       struct mig_err *e) __must_check;
+/* Shuts every channel down (any thread): the transfer fails at once. */
+void ram_xfer_abort(struct ram_xfer *x);
 
 #endif
