@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+/* KVM dirty-page logging of one memslot (see dirty_log.h). */
+#define "dirty-log"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,8 +8,6 @@
 #include "vmm/kvm/dirty_log.h"
 #include "vmm/kvm/kvm_arm.h"
 #include "vmm/core/log.h"
-
-#define LOG_PREFIX "dirty-log: "
 
 static int set_slot_flags(struct kvm_dirty_log_slot *d, uint32_t flags)
 {
@@ -49,12 +49,12 @@ int kvm_dirty_log_start(struct kvm_dirty_log_slot *d, int vm_fd, uint32_t slot, 
 		ret = kvm_ioctl(vm_fd, KVM_ENABLE_CAP, &cap);
 		d->manual = ret == 0;
 		if (ret < 0)
-			log_warn(LOG_PREFIX "manual re-protection unavailable (%s): using KVM_GET_DIRTY_LOG alone",
+			log_warn("manual re-protection unavailable (%s): using KVM_GET_DIRTY_LOG alone",
 				 strerror(-ret));
 	}
 	ret = set_slot_flags(d, KVM_MEM_LOG_DIRTY_PAGES);
 	if (ret < 0) {
-		log_err(LOG_PREFIX "cannot enable dirty logging on slot %u: %s", slot, strerror(-ret));
+		log_err("cannot enable dirty logging on slot %u: %s", slot, strerror(-ret));
 		free(d->scratch);
 		d->scratch = NULL;
 		return ret;
@@ -107,7 +107,7 @@ void kvm_dirty_log_stop(struct kvm_dirty_log_slot *d)
 	if (d->active) {
 		ret = set_slot_flags(d, 0);
 		if (ret < 0)
-			log_warn(LOG_PREFIX "cannot turn dirty logging off on slot %u: %s", d->slot, strerror(-ret));
+			log_warn("cannot turn dirty logging off on slot %u: %s", d->slot, strerror(-ret));
 	}
 	free(d->scratch);
 	d->scratch = NULL;
