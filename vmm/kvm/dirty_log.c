@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* KVM dirty-page logging of one memslot (see dirty_log.h). */
-#define "dirty-log"
+#define LOG_PREFIX "dirty-log"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
