@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "gic/gic_state.h"
-#include "migration/format/registry.h"
+#include "migration/kvm/vm_stream.h"
 #include "migration/snapshot.h"
 #include "migration/vm/machine_state.h"
 #include "migration/vm/sections.h"
@@ -160,10 +160,7 @@ static int fsync_dir(const char *dir)
 int vm_snapshot_save(struct vm *vm, const char *dir, struct snapshot_stats *stats, char *errbuf, size_t errlen)
 {
 	char state_tmp[4096], mem_tmp[4096], state_path[4096], mem_path[4096];
-	struct mig_registry reg;
 	struct mig_writer w;
-	struct mig_err merr = { "" };
-	struct vm_saved *s;
 	int ret, fd = -1;
 
 	if (snprintf(state_path, sizeof(state_path), "%s/state", dir) >= (int)sizeof(state_path)) {
@@ -178,27 +175,9 @@ int vm_snapshot_save(struct vm *vm, const char *dir, struct snapshot_stats *stat
 		ERR("cannot create %s: %s", dir, strerror(-ret));
 		return ret;
 	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	mig_registry_init(&reg);
-	ret = mig_writer_init(&w, MIG_ARCH_AARCH64, 0);
-	if (ret < 0) {
-		free(s);
-		return ret;
-	}
-	ret = vm_state_collect(vm, s, errbuf, errlen);
+	ret = vm_stream_save(vm, &w, errbuf, errlen);
 	if (ret < 0)
-		goto out;
-	ret = vm_sections_register(&reg, s, vm->max_vcpus, &merr);
-	if (!ret)
-		ret = mig_registry_save(&reg, &w, &merr);
-	if (!ret)
-		ret = mig_writer_finish(&w, &merr);
-	if (ret < 0) {
-		ERR("cannot encode the state: %s", merr.msg);
-		goto out;
-	}
+		return ret;
 	fd = open(mem_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
@@ -235,8 +214,6 @@ out_unlink:
 	unlink(mem_tmp);
 out:
 	mig_writer_fini(&w);
-	mig_registry_fini(&reg);
-	vm_saved_free(s);
 	return ret;
 }
 
@@ -281,89 +258,28 @@ static int read_whole(const char *path, uint8_t **out, size_t *len, char *errbuf
 	return 0;
 }
 
-/* The machine and topology sections, read before anything is built. */
-static int read_head(const uint8_t *buf, size_t len, struct vm_saved *s, char *errbuf, size_t errlen)
-{
-	struct mig_reader r;
-	struct mig_section sec;
-	struct mig_err merr = { "" };
-	bool have_cfg = false, have_topo = false;
-	int ret;
-
-	ret = mig_reader_open(&r, buf, len, MIG_ARCH_AARCH64, 0, &merr);
-	while (ret >= 0 && (ret = mig_reader_next(&r, &sec, &merr)) == 1) {
-		if (!strcmp(sec.name, config_vmstate.name)) {
-			ret = mig_section_load(&sec, &config_vmstate, &s->config, &merr);
-			have_cfg = true;
-		} else if (!strcmp(sec.name, topology_vmstate.name)) {
-			ret = mig_section_load(&sec, &topology_vmstate, &s->topology, &merr);
-			have_topo = true;
-		}
-	}
-	if (ret < 0) {
-		ERR("bad snapshot state: %s", merr.msg);
-		return ret;
-	}
-	if (!have_cfg || !have_topo) {
-		ERR("bad snapshot state: the '%s' section is missing", have_cfg ? "topology" : "machine");
-		return -EINVAL;
-	}
-	if (s->topology.max_vcpus != s->config.max_vcpus) {
-		ERR("bad snapshot state: topology has %u vCPUs, the machine %u", s->topology.max_vcpus,
-		    s->config.max_vcpus);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hooks_ctx, struct vm_config *cfg_out,
 			struct vm_config_state *cfg_storage, struct vm **out, char *errbuf, size_t errlen)
 {
 	char path[4096];
-	struct mig_registry reg;
-	struct mig_err merr = { "" };
-	struct vm_saved *s;
+	struct vm_saved *s = NULL;
 	struct vm_config cfg;
 	struct vm *vm = NULL;
 	uint8_t *buf = NULL;
 	struct stat st;
 	size_t len = 0;
-		int ret, mem_fd = -1;
+	int ret, mem_fd = -1;
 
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	mig_registry_init(&reg);
 	snprintf(path, sizeof(path), "%s/state", dir);
 	ret = read_whole(path, &buf, &len, errbuf, errlen);
 	if (ret < 0)
 		goto out;
-	ret = read_head(buf, len, s, errbuf, errlen);
+	ret = vm_stream_load(buf, len, "snapshot", &s, &cfg, errbuf, errlen);
 	if (ret < 0)
 		goto out;
-	/* Decode everything into scratch state before touching KVM. */
-	ret = vm_saved_alloc_vcpus(s);
-	if (!ret)
-		ret = vm_sections_register(&reg, s, s->topology.max_vcpus, &merr);
-	if (!ret)
-		ret = mig_registry_load(&reg, buf, len, MIG_ARCH_AARCH64, 0, &merr);
-	if (ret < 0) {
-		ERR("bad snapshot state: %s", merr.msg);
+	ret = vm_stream_check_host(&cfg, "snapshot", errbuf, errlen);
+	if (ret < 0)
 		goto out;
-	}
-	config_state_to(&s->config, &cfg);
-	{
-		uint64_t host_mem = 0;
-		unsigned host_vcpus = 0;
-		char why[256];
-
-		if (vm_host_limits(&host_mem, &host_vcpus) == 0 &&
-		    vm_config_check_host(&cfg, host_mem, host_vcpus, why, sizeof(why)) < 0) {
-			ERR("this host cannot provide the snapshot's machine: %s", why);
-			ret = -E2BIG;
-			goto out;
-		}
-	}
 	snprintf(path, sizeof(path), "%s/memory", dir);
 	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (mem_fd < 0) {
@@ -395,7 +311,6 @@ out:
 	if (mem_fd >= 0)
 		close(mem_fd);
 	free(buf);
-	mig_registry_fini(&reg);
 	vm_saved_free(s);
 	return ret;
 }
