@@ -278,6 +278,8 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 	if (ret < 0)
 		goto out;
 	ret = vm_stream_check_host(&cfg, "snapshot", errbuf, errlen);
+	if (ret == 0)
+		ret = vm_stream_check_compat(buf, len, "snapshot", errbuf, errlen);
 	if (ret < 0)
 		goto out;
 	snprintf(path, sizeof(path), "%s/memory", dir);

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migration/compat/check.h"
+#include "migration/compat/host_desc.h"
+#include "migration/compat/vm_desc.h"
 #include "migration/format/registry.h"
 #include "migration/kvm/vm_stream.h"
 #include "migration/vm/machine_state.h"
@@ -132,4 +135,37 @@ int vm_stream_check_host(const struct vm_config *cfg, const char *what, char *er
 		return -E2BIG;
 	}
 	return 0;
+}
+
+int vm_stream_check_compat(const uint8_t *buf, size_t len, const char *what, char *errbuf, size_t errlen)
+{
+	struct mig_err merr = { "" };
+	struct vm_desc *src = calloc(1, sizeof(*src));
+	struct host_desc *dst = calloc(1, sizeof(*dst));
+	struct compat_report *rep = calloc(1, sizeof(*rep));
+	int ret = src && dst && rep ? 0 : -ENOMEM;
+
+	if (!ret)
+		ret = vm_desc_from_stream(buf, len, src, &merr);
+	if (!ret)
+		ret = host_desc_init_build(dst, &merr);
+	if (!ret)
+		ret = host_desc_query_kvm(dst, &merr);
+	if (ret < 0) {
+		ERR("cannot check the %s against this host: %s", what, ret == -ENOMEM ? "out of memory" : merr.msg);
+		goto out;
+	}
+	compat_check(src, dst, rep);
+	if (!compat_report_ok(rep)) {
+		char why[1024];
+
+		compat_report_summary(rep, why, sizeof(why));
+		ERR("this host cannot run the %s: %s", what, why);
+		ret = -ENOTSUP;
+	}
+out:
+	free(src);
+	free(dst);
+	free(rep);
+	return ret;
 }

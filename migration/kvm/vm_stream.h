@@ -30,4 +30,13 @@ int vm_stream_load(const uint8_t *buf, size_t len, const char *what, struct vm_s
 /* Can this host's KVM provide the machine cfg describes? (memory, vCPU limit) */
 int vm_stream_check_host(const struct vm_config *cfg, const char *what, char *errbuf, size_t errlen) __must_check;
 
+/*
+ * The compatibility check (migration/compat/check.h) of a whole stream against
+ * this host, before anything is built: restore and the incoming side of a live
+ * migration refuse with the same reasons `vmm-compat` prints. On a refusal every
+ * incompatible finding is in errbuf, one per "; ".
+ */
+int vm_stream_check_compat(const uint8_t *buf, size_t len, const char *what, char *errbuf,
+			   size_t errlen) __must_check;
+
 #endif
