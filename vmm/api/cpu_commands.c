@@ -170,6 +170,9 @@ static int cmd_device_add(void *opaque, struct json_object *args, struct json_ob
 	(void)ret;
 	if (!vm)
 		return -EAGAIN;
+	/* Hot-plug during a migration is fine until the switchover collects the state. */
+	if (api_topology_frozen(r, err))
+		return -EBUSY;
 	if (qmp_arg_str(args, "driver", true, &driver, err) < 0)
 		return -EINVAL;
 	if (strcmp(driver, CPU_DRIVER))
@@ -208,6 +211,9 @@ static int cmd_device_del(void *opaque, struct json_object *args, struct json_ob
 	(void)ret;
 	if (!vm)
 		return -EAGAIN;
+	/* Hot-plug during a migration is fine until the switchover collects the state. */
+	if (api_topology_frozen(r, err))
+		return -EBUSY;
 	if (qmp_arg_str(args, "id", true, &id, err) < 0)
 		return -EINVAL;
 	rc = vm_cpu_unplug(vm, id, msg, sizeof(msg));

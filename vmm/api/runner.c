@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "migration/kvm/migrate_in.h"
 #include "migration/snapshot.h"
 #include "migration/vm/machine_state.h"
 #include "vmm/api/api.h"
@@ -165,9 +166,12 @@ static int setup_signals(struct runner *r)
 
 static void emit_end(struct runner *r)
 {
-	struct json_object *d = json_object_new_object();
+	struct json_object *d;
 	const char *reason;
 
+	if (r->exit == VM_EXIT_MIGRATED)
+		return; /* the guest lives on at the destination */
+	d = json_object_new_object();
 	switch (r->exit) {
 	case VM_EXIT_POWEROFF: reason = "guest-shutdown"; break;
 	case VM_EXIT_RESET: reason = "guest-reset"; break;
@@ -178,6 +182,92 @@ static void emit_end(struct runner *r)
 									r->exit == VM_EXIT_RESET));
 	json_object_object_add(d, "reason", json_object_new_string(reason));
 	runner_emit(r, r->exit == VM_EXIT_RESET ? "RESET" : "SHUTDOWN", d);
+}
+
+int runner_start_vm(struct runner *r)
+{
+	int ret = event_loop_add(r->loop, r->vm->event_fd, EPOLLIN, on_vm_event, r);
+
+	if (ret == 0) {
+		ret = vm_start(r->vm);
+		if (ret < 0)
+			event_loop_remove(r->loop, r->vm->event_fd);
+	}
+	if (ret < 0)
+		return ret;
+	r->paused = false;
+	log_debug("vCPUs started %.1f ms after the process started", process_ms());
+	console_set_sink(&r->console, &runner_sink, r);
+	return 0;
+}
+
+/* ---- incoming migration ---------------------------------------------------------- */
+
+static void in_event(void *ctx, const char *name, struct json_object *data)
+{
+	runner_emit(ctx, name, data);
+}
+
+static int in_take_vm(void *ctx, struct vm *vm, const struct vm_config_state *cfg_storage)
+{
+	struct runner *r = ctx;
+	int ret;
+
+	*r->in_cfg = *cfg_storage;
+	config_state_to(r->in_cfg, r->in_vm_cfg);
+	r->in_vm_cfg->api_socket = NULL;
+	vm->cfg = *r->in_vm_cfg;
+	r->vm = vm;
+	ret = runner_start_vm(r);
+	if (ret < 0) {
+		log_err("cannot start the incoming VM: %s", strerror(-ret));
+		r->vm = NULL;
+		return ret;
+	}
+	runner_emit(r, "RESUME", NULL);
+	return 0;
+}
+
+static void in_finished(void *ctx, enum migrate_status st, const char *error)
+{
+	struct runner *r = ctx;
+
+	r->in_done = true;
+	if (st != MIGRATE_COMPLETED)
+		snprintf(r->in_error, sizeof(r->in_error), "%s", error && *error ? error : migrate_status_name(st));
+}
+
+static const struct migrate_in_hooks in_hooks = {
+	.event = in_event,
+	.take_vm = in_take_vm,
+	.finished = in_finished,
+};
+
+/* Runs the control loop until the incoming migration hands a running VM over. */
+static int receive_vm(struct runner *r, const struct migrate_params *in, struct vm_config *cfg, char *err,
+		      size_t errlen)
+{
+	int ret;
+
+	r->in_vm_cfg = cfg;
+	ret = migrate_in_start(in, &runner_hooks, r, r->loop, &in_hooks, r, &r->mig_in, err, errlen);
+	if (ret < 0)
+		return ret;
+	while (!r->vm && !(r->in_done && r->in_error[0]) && r->exit == VM_EXIT_NONE) {
+		ret = event_loop_run_once(r->loop, -1);
+		if (ret < 0) {
+			snprintf(err, errlen, "event loop: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	if (r->vm)
+		return 0;
+	if (r->exit != VM_EXIT_NONE) {
+		snprintf(err, errlen, "stopped while waiting for the incoming migration");
+		return -ECANCELED;
+	}
+	snprintf(err, errlen, "incoming migration failed: %.400s", r->in_error);
+	return -EIO;
 }
 
 /* vCPUs plugged at run time stay plugged across a guest reset, as on real hardware. */
@@ -212,7 +302,8 @@ static void remember_plugged(struct vm *vm, struct plugged *p)
 }
 
 /* Boots the VM; a guest reset rebuilds it and boots again. */
-static int run_vms(struct runner *r, const struct vm_config *cfg_in, const char *restore_dir)
+static int run_vms(struct runner *r, const struct vm_config *cfg_in, const char *restore_dir,
+		   const struct migrate_params *incoming)
 {
 	struct plugged plugged = { 0 };
 	struct vm_config_state *saved_cfg = NULL;
@@ -224,7 +315,22 @@ static int run_vms(struct runner *r, const struct vm_config *cfg_in, const char 
 	if (cfg_in)
 		cfg = *cfg_in;
 	for (;;) {
-		if (restore_dir) {
+		bool started = false;
+
+		if (incoming) {
+			saved_cfg = calloc(1, sizeof(*saved_cfg));
+			r->in_cfg = saved_cfg;
+			ret = saved_cfg ? receive_vm(r, incoming, &cfg, err, sizeof(err)) : -ENOMEM;
+			incoming = NULL;
+			started = ret == 0;
+			if (ret < 0 && r->exit != VM_EXIT_NONE && !r->vm) {
+				/* A signal or quit while waiting: a clean end, not an error. */
+				migrate_in_destroy(r->mig_in);
+				r->mig_in = NULL;
+				free(saved_cfg);
+				return 0;
+			}
+		} else if (restore_dir) {
 			saved_cfg = calloc(1, sizeof(*saved_cfg));
 			ret = saved_cfg ? vm_snapshot_restore(restore_dir, &runner_hooks, r, &cfg, saved_cfg, &r->vm, err,
 							      sizeof(err))
@@ -235,6 +341,8 @@ static int run_vms(struct runner *r, const struct vm_config *cfg_in, const char 
 		}
 		if (ret < 0) {
 			fprintf(stderr, "vmm: error: %s\n", err[0] ? err : strerror(-ret));
+			migrate_in_destroy(r->mig_in);
+			r->mig_in = NULL;
 			free(plugged.cpus);
 			free(saved_cfg);
 			return ret;
@@ -242,16 +350,13 @@ static int run_vms(struct runner *r, const struct vm_config *cfg_in, const char 
 		for (i = 0; i < plugged.nr; i++)
 			if (vm_cpu_set_plugged(r->vm, plugged.cpus[i].idx, plugged.cpus[i].id) < 0)
 				log_warn("vCPU %u could not stay plugged across the reset", plugged.cpus[i].idx);
-		ret = event_loop_add(r->loop, r->vm->event_fd, EPOLLIN, on_vm_event, r);
-		if (ret == 0)
-			ret = vm_start(r->vm);
-		if (ret < 0) {
-			fprintf(stderr, "vmm: error: cannot start the VM: %s\n", strerror(-ret));
-			goto out_destroy;
+		if (!started) {
+			ret = runner_start_vm(r);
+			if (ret < 0) {
+				fprintf(stderr, "vmm: error: cannot start the VM: %s\n", strerror(-ret));
+				goto out_destroy;
+			}
 		}
-		r->paused = false;
-		log_debug("vCPUs started %.1f ms after the process started", process_ms());
-		console_set_sink(&r->console, &runner_sink, r);
 		while (r->exit == VM_EXIT_NONE) {
 			ret = event_loop_run_once(r->loop, -1);
 			if (ret < 0) {
@@ -262,6 +367,9 @@ static int run_vms(struct runner *r, const struct vm_config *cfg_in, const char 
 		ret = 0;
 		emit_end(r);
 out_destroy:
+		runner_migrate_fini(r);
+		migrate_in_destroy(r->mig_in);
+		r->mig_in = NULL;
 		console_set_sink(&r->console, NULL, NULL);
 		event_loop_remove(r->loop, r->vm->event_fd);
 		if (ret == 0 && r->exit == VM_EXIT_RESET)
@@ -271,6 +379,8 @@ out_destroy:
 		if (ret < 0 || r->exit != VM_EXIT_RESET) {
 			free(plugged.cpus);
 			free(saved_cfg);
+			free(r->mig_params);
+			r->mig_params = NULL;
 			return ret < 0 ? ret : r->exit == VM_EXIT_ERROR ? -EIO : 0;
 		}
 		log_info("resetting the VM");
@@ -278,7 +388,7 @@ out_destroy:
 	}
 }
 
-int runner_run(const struct vm_config *cfg, const char *restore_dir)
+static int run(const struct vm_config *cfg, const char *restore_dir, const struct migrate_params *incoming)
 {
 	struct runner r = { .sig_fd = -1 };
 	int ret;
@@ -303,7 +413,7 @@ int runner_run(const struct vm_config *cfg, const char *restore_dir)
 			goto out_loop;
 		}
 	}
-	ret = run_vms(&r, restore_dir ? NULL : cfg, restore_dir);
+	ret = run_vms(&r, restore_dir || incoming ? NULL : cfg, restore_dir, incoming);
 	api_stop(&r);
 	console_fini(&r.console);
 out_loop:
@@ -318,4 +428,14 @@ fail:
 		close(r.sig_fd);
 	fprintf(stderr, "vmm: error: cannot set up: %s\n", strerror(-ret));
 	return ret;
+}
+
+int runner_run(const struct vm_config *cfg, const char *restore_dir)
+{
+	return run(cfg, restore_dir, NULL);
+}
+
+int runner_run_incoming(const struct vm_config *cfg, const struct migrate_params *incoming)
+{
+	return run(cfg, NULL, incoming);
 }

@@ -15,7 +15,11 @@
 
 struct event_loop;
 struct json_object;
+struct migrate_in;
+struct migrate_out;
+struct migrate_params;
 struct qmp_server;
+struct vm_config_state;
 
 struct runner {
 	struct event_loop *loop;
@@ -25,14 +29,30 @@ struct runner {
 	enum vm_exit exit;      /* why the current VM must end */
 	bool paused;            /* by QMP stop */
 	int sig_fd;
+
+	/* Live migration (vmm/api/migrate_commands.c, migration/kvm/migrate_*.c). */
+	struct migrate_out *mig_out;      /* outgoing, NULL: none */
+	struct migrate_params *mig_params; /* migrate-set-parameters */
+	bool migrated;                    /* the guest runs on the destination: never resume it here */
+	struct migrate_in *mig_in;        /* incoming (vmm run --incoming) */
+	bool in_done;                     /* the incoming migration ended */
+	char in_error[512];
+	struct vm_config_state *in_cfg;   /* the incoming machine (the config's strings point here) */
+	struct vm_config *in_vm_cfg;
 };
 
 /* Runs the VM described by cfg (or, with restore_dir, the snapshot there) until
  * it powers off or is shut down. Returns 0, or -errno after printing one
  * "vmm: error:" line. */
 int runner_run(const struct vm_config *cfg, const char *restore_dir) __must_check;
+/* Waits for a live migration on `incoming` (vmm run --incoming), then runs the VM it brings. */
+int runner_run_incoming(const struct vm_config *cfg, const struct migrate_params *incoming) __must_check;
+/* Registers the current VM with the control loop and starts its vCPUs. */
+int runner_start_vm(struct runner *r) __must_check;
 /* Ends the current VM (control thread). */
 void runner_request_exit(struct runner *r, enum vm_exit why);
+/* The source side of migrations: ends an outgoing one (control thread). */
+void runner_migrate_fini(struct runner *r);
 /* QMP events (control thread); data may be NULL, its reference is taken. */
 void runner_emit(struct runner *r, const char *event, struct json_object *data);
 

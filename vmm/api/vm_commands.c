@@ -56,6 +56,8 @@ static int cmd_cont(void *opaque, struct json_object *args, struct json_object *
 	(void)ret;
 	if (!vm)
 		return -EAGAIN;
+	if (api_topology_frozen(r, err))
+		return -EBUSY;
 	if (r->paused) {
 		vm_resume_all(vm);
 		r->paused = false;

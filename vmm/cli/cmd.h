@@ -35,6 +35,7 @@ int cmd_execute(struct qmp_client *c, const char *cmd, struct json_object *args,
 int cmd_cpu(int argc, char **argv);
 int cmd_qmp(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_describe_host(int argc, char **argv);
 int cmd_dump_descriptors(int argc, char **argv);

@@ -12,11 +12,13 @@
 
 static int cmd_run(int argc, char **argv)
 {
+	struct migrate_params in;
 	struct vm_config cfg;
+	bool incoming = false;
 	char err[512] = "";
 	int ret;
 
-	ret = cli_parse_run(argc, argv, &cfg, err, sizeof(err));
+	ret = cli_parse_run_ex(argc, argv, &cfg, &in, &incoming, err, sizeof(err));
 	if (ret == 1) {
 		fputs(err, stdout);
 		return 0;
@@ -25,6 +27,8 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vmm: error: %s\n", err);
 		return 2;
 	}
+	if (incoming)
+		return runner_run_incoming(&cfg, &in) < 0 ? 1 : 0;
 	return runner_run(&cfg, NULL) < 0 ? 1 : 0;
 }
 
@@ -37,6 +41,7 @@ static void usage(FILE *f)
 		   "  qmp       send one QMP command to a running VM\n"
 		   "  snapshot  checkpoint a running VM to a directory (vmm snapshot --api PATH --to DIR [--stop])\n"
 		   "  restore   resume a VM from a snapshot (vmm restore --from DIR [--api-socket PATH])\n"
+		   "  migrate   live-migrate a running VM (vmm migrate --api PATH --to HOST[:PORT] --tls-dir DIR)\n"
 		   "  describe-host  print what this host can load and run, as JSON (for vmm-compat)\n"
 		   "  --dump-descriptors FILE  write the state section descriptors as JSON\n"
 		   "  version   print the version\n");
@@ -69,6 +74,8 @@ int main(int argc, char **argv)
 		return cmd_qmp(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "snapshot"))
 		return cmd_snapshot(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "migrate"))
+		return cmd_migrate(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "restore"))
 		return cmd_restore(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "describe-host"))

@@ -14,6 +14,7 @@ const char cli_run_usage[] =
 	"usage: vmm run --kernel IMAGE [--initrd FILE] [--cmdline STR]\n"
 	"               [--cpus boot=N,max=M] [--memory SIZE] [--acpi on|off]\n"
 	"               [--api-socket PATH]\n"
+	"       vmm run --incoming [tcp:]ADDR[:PORT] (--tls-dir DIR | --plain) [--api-socket PATH]\n"
 	"  --kernel IMAGE     arm64 Linux Image (uncompressed)\n"
 	"  --initrd FILE      initial ramdisk\n"
 	"  --cmdline STR      kernel command line (default: console=ttyAMA0)\n"
@@ -21,6 +22,10 @@ const char cli_run_usage[] =
 	"  --memory SIZE      guest RAM, e.g. 512M or 2G (default 512M)\n"
 	"  --acpi on|off      boot with ACPI tables (default) or a device tree\n"
 	"  --api-socket PATH  QMP control socket\n"
+	"  --incoming ADDR    receive a live migration on ADDR (default port 7480); the VM's\n"
+	"                     configuration comes from the source, so no guest options are given\n"
+	"  --tls-dir DIR      TLS 1.3 credentials (ca-cert.pem, server-cert.pem, server-key.pem)\n"
+	"  --plain            explicitly unencrypted TCP for --incoming\n"
 	"Console: stdin/stdout; on a terminal, Ctrl-A x quits.\n";
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -136,10 +141,21 @@ bad:
 	return -EINVAL;
 }
 
-enum { OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_ACPI, OPT_API, OPT_HELP };
+enum {
+	OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_ACPI, OPT_API, OPT_HELP,
+	OPT_INCOMING, OPT_TLS_DIR, OPT_PLAIN,
+};
 
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, size_t errlen)
 {
+	return cli_parse_run_ex(argc, argv, cfg, NULL, NULL, errbuf, errlen);
+}
+
+int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrate_params *in, bool *incoming,
+		     char *errbuf, size_t errlen)
+{
+	const char *in_addr = NULL, *tls_dir = NULL, *guest_opt = NULL;
+	bool plain = false;
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -149,6 +165,9 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
 		{ "acpi", required_argument, NULL, OPT_ACPI },
 		{ "api-socket", required_argument, NULL, OPT_API },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "tls-dir", required_argument, NULL, OPT_TLS_DIR },
+		{ "plain", no_argument, NULL, OPT_PLAIN },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, ret;
@@ -165,20 +184,25 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL:
+			guest_opt = "--kernel";
 			cfg->kernel = optarg;
 			break;
 		case OPT_INITRD:
+			guest_opt = "--initrd";
 			cfg->initrd = optarg;
 			break;
 		case OPT_CMDLINE:
+			guest_opt = "--cmdline";
 			cfg->cmdline = optarg;
 			break;
 		case OPT_CPUS:
+			guest_opt = "--cpus";
 			ret = cli_parse_cpus(optarg, &cfg->boot_vcpus, &cfg->max_vcpus, errbuf, errlen);
 			if (ret)
 				return ret;
 			break;
 		case OPT_MEMORY:
+			guest_opt = "--memory";
 			ret = cli_parse_size(optarg, &cfg->mem_size);
 			if (ret) {
 				snprintf(errbuf, errlen, "--memory: cannot parse '%s' (expected e.g. 512M or 2G)", optarg);
@@ -186,6 +210,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
 			}
 			break;
 		case OPT_ACPI:
+			guest_opt = "--acpi";
 			if (!strcmp(optarg, "on")) {
 				cfg->acpi = true;
 			} else if (!strcmp(optarg, "off")) {
@@ -197,6 +222,15 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
 			break;
 		case OPT_API:
 			cfg->api_socket = optarg;
+			break;
+		case OPT_INCOMING:
+			in_addr = optarg;
+			break;
+		case OPT_TLS_DIR:
+			tls_dir = optarg;
+			break;
+		case OPT_PLAIN:
+			plain = true;
 			break;
 		case 'h':
 		case OPT_HELP:
@@ -212,6 +246,36 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
 	}
 	if (optind < argc) {
 		snprintf(errbuf, errlen, "unexpected argument '%s' (see vmm run --help)", argv[optind]);
+		return -EINVAL;
+	}
+	if (incoming)
+		*incoming = in_addr != NULL;
+	if (in_addr && !in) {
+		snprintf(errbuf, errlen, "--incoming is not available here");
+		return -EINVAL;
+	}
+	if (in_addr) {
+		if (guest_opt) {
+			snprintf(errbuf, errlen, "%s cannot be given with --incoming: the VM's configuration comes from "
+				 "the source", guest_opt);
+			return -EINVAL;
+		}
+		migrate_params_default(in);
+		if (migrate_parse_address(in_addr, in, errbuf, errlen) < 0)
+			return -EINVAL;
+		if (plain == !!tls_dir) {
+			snprintf(errbuf, errlen, "--incoming needs either --tls-dir DIR or, for unencrypted TCP, --plain");
+			return -EINVAL;
+		}
+		in->plain = plain;
+		if (tls_dir && snprintf(in->tls_dir, sizeof(in->tls_dir), "%s", tls_dir) >= (int)sizeof(in->tls_dir)) {
+			snprintf(errbuf, errlen, "--tls-dir: path too long");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (tls_dir || plain) {
+		snprintf(errbuf, errlen, "%s is for --incoming (vmm migrate takes its own)", tls_dir ? "--tls-dir" : "--plain");
 		return -EINVAL;
 	}
 	if (!cfg->kernel) {

@@ -6,9 +6,11 @@
 #ifndef VMM_CLI_H
 #define VMM_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "migration/migrate.h"
 #include "vmm/arm64/vm_config.h"
 #include "vmm/core/compiler.h"
 
@@ -25,6 +27,11 @@ int cli_parse_cpus(const char *s, unsigned *boot, unsigned *max, char *errbuf, s
  * Does not look at files or the host; see cli_check_host().
  */
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, size_t errlen) __must_check;
+
+/* Also --incoming ADDR with --tls-dir DIR or --plain: then *incoming is true, in holds the
+ * listening parameters and cfg only the API socket. in may be NULL (no --incoming). */
+int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrate_params *in, bool *incoming,
+		     char *errbuf, size_t errlen) __must_check;
 
 extern const char cli_run_usage[];
 

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "migration/live/dirty_bitmap.h"
 #include "vmm/core/errbuf.h"
 #include "vmm/kvm/kvm_arm.h"
 #include "vmm/kvm/vm.h"
@@ -19,6 +20,14 @@ void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 	    len > vm->ram_size - (gpa - vm->ram_gpa))
 		return NULL;
 	return vm->ram + (gpa - vm->ram_gpa);
+}
+
+void vm_mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	struct dirty_bitmap *b = __atomic_load_n(&vm->vmm_dirty, __ATOMIC_ACQUIRE);
+
+	if (b && gpa >= vm->ram_gpa)
+		dirty_bitmap_mark(b, gpa - vm->ram_gpa, len);
 }
 
 /*

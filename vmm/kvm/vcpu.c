@@ -360,8 +360,10 @@ static void *vcpu_thread(void *arg)
 		mmio_incomplete = false;
 		ret = ioctl(v->fd, KVM_RUN, 0);
 		if (ret < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu_throttle_point(v);
 				continue;
+			}
 			fail(v, "KVM_RUN failed", (unsigned long long)errno);
 			continue;
 		}

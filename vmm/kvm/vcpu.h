@@ -52,6 +52,7 @@ struct vcpu {
 	enum vcpu_request req;        /* protected by lock */
 	enum vcpu_thread_state state; /* protected by lock */
 	bool halted;                  /* the VM is ending: do not re-enter the guest */
+	uint64_t throttle_ns;         /* atomic: sleep this long at the next KVM_RUN return (throttle.c) */
 };
 
 /* Creates the KVM vCPU (not yet initialised). */
@@ -62,6 +63,8 @@ int vcpu_arch_init(struct vcpu *v, bool power_off) __must_check;
 /* Per-vCPU setup that needs the initialised vGIC (PMU). */
 int vcpu_late_init(struct vcpu *v) __must_check;
 void vcpu_destroy(struct vcpu *v);
+/* The vCPU thread, back from KVM_RUN: sleeps what the throttle asked for (vmm/kvm/throttle.c). */
+void vcpu_throttle_point(struct vcpu *v);
 
 /* Parking (vmm/kvm/park.c), control thread. Enabled: admin ENABLED with its
  * device id, GIC CPU interface accessible (the thread is started separately). */

@@ -306,8 +306,8 @@ int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void
 	ret = vm_hotplug_setup(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
-	if (mem_fd >= 0) {
-		/* Restore: RAM already holds the guest; the caller loads the state. */
+	if (mem_fd >= 0 || mem_fd == VM_MEM_INCOMING) {
+		/* Restore or incoming migration: RAM holds (or will hold) the guest; the caller loads the state. */
 		*out = vm;
 		return 0;
 	}
@@ -357,6 +357,7 @@ void vm_stop(struct vm *vm)
 
 	if (!vm->vcpus)
 		return;
+	vm_throttle_stop(vm);
 	for (i = 0; i < vm->max_vcpus; i++)
 		if (vm->vcpus[i].fd >= 0)
 			vcpu_stop(&vm->vcpus[i]);

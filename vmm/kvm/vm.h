@@ -22,6 +22,7 @@
 #include "vmm/kvm/vcpu.h"
 
 struct kvm_vcpu_init;
+struct dirty_bitmap;
 
 /* Why the VM stopped running. */
 enum vm_exit {
@@ -30,6 +31,7 @@ enum vm_exit {
 	VM_EXIT_RESET,    /* guest PSCI SYSTEM_RESET: rebuild and boot again */
 	VM_EXIT_SHUTDOWN, /* host asked (signal, QMP quit) */
 	VM_EXIT_ERROR,    /* a vCPU failed */
+	VM_EXIT_MIGRATED, /* the guest runs on a live migration's destination now */
 };
 
 /* How the VM talks back to its owner (the runner: console, QMP events). */
@@ -78,6 +80,12 @@ struct vm {
 #define VM_MAX_ID_REGS 16
 	uint64_t boot_id_regs[VM_MAX_ID_REGS];
 
+	/* Migration: auto-converge throttle (throttle.c) and pages the VMM itself writes. */
+	unsigned throttle_pct;      /* atomic, 0: off */
+	bool throttle_running;
+	pthread_t throttle_thread;
+	struct dirty_bitmap *vmm_dirty; /* atomic pointer; NULL while no migration logs dirty pages */
+
 	struct boot_plan plan;
 	const struct vm_hooks *hooks;
 	void *hooks_ctx;
@@ -87,7 +95,9 @@ struct vm {
 int vm_create(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx,
 	      struct vm **out, char *errbuf, size_t errlen) __must_check;
 /* Same; with mem_fd >= 0 the machine is built for a restore: RAM maps mem_fd
- * (MAP_PRIVATE) and no payload is loaded. */
+ * (MAP_PRIVATE) and no payload is loaded; with VM_MEM_INCOMING, for an incoming
+ * migration: anonymous RAM that the migration fills, no payload. */
+#define VM_MEM_INCOMING (-2)
 int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void *hooks_ctx, int mem_fd,
 		 struct vm **out, char *errbuf, size_t errlen) __must_check;
 /* What this host's KVM can give a VM (0: unknown). */
@@ -116,6 +126,12 @@ void vm_queue_ost(struct vm *vm, unsigned idx, uint32_t event, uint32_t status);
 
 /* The host address of guest RAM [gpa, gpa + len), or NULL when it is not all RAM. */
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+/* The VMM wrote guest RAM [gpa, gpa + len) (a device's DMA): a live migration resends it. Any thread. */
+void vm_mark_dirty(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* Auto-converge (vmm/kvm/throttle.c): the vCPUs sleep pct % of the time (0: off). Control or migration thread. */
+int vm_throttle_set(struct vm *vm, unsigned pct) __must_check;
+void vm_throttle_stop(struct vm *vm);
 
 void vm_pause_all(struct vm *vm);
 void vm_resume_all(struct vm *vm);
