@@ -200,9 +200,20 @@ $(FUZZ_DIR)/fuzz_state: tests/fuzz/fuzz_state.c $(FUZZ_SRCS) $(wildcard migratio
 	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRCS) $(shell pkg-config --libs msgpack)
 
-fuzz: $(FUZZ_DIR)/fuzz_state
-	@mkdir -p $(FUZZ_DIR)/corpus
+# The live-migration parsers a destination runs on network input (control messages, page batches).
+FUZZ_LIVE_SRCS := migration/live/ctrl.c migration/live/page_batch.c migration/format/error.c
+
+$(FUZZ_DIR)/fuzz_migration: tests/fuzz/fuzz_migration.c $(FUZZ_LIVE_SRCS) $(wildcard migration/live/*.h) | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $< $(FUZZ_LIVE_SRCS) $(shell pkg-config --libs libzstd)
+
+fuzz: $(FUZZ_DIR)/fuzz_state $(FUZZ_DIR)/fuzz_migration
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-migration
 	$< -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 $(FUZZ_DIR)/corpus tests/data
+	$(FUZZ_DIR)/fuzz_migration -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 \
+		$(FUZZ_DIR)/corpus-migration
 
 clean:
 	rm -rf $(O)

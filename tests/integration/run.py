@@ -21,7 +21,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from harness import images  # noqa: E402
+from harness import images, tls  # noqa: E402
 from harness.executor import HostDead, L1Executor, LocalExecutor  # noqa: E402
 from harness.scenario import SCENARIOS, Context, Fail, tagged  # noqa: E402
 import scenarios  # noqa: E402,F401  (registers the scenarios)
@@ -143,6 +143,10 @@ class Runner:
         tree = images.host_tree("vmm", image=image, initrd=rootfs, l1_bins=l1_bins,
                                 vmm=vmm if self.have_vmm and not self.standin else None,
                                 standin=self.standin, peer_root=peer_root if want_peer else None)
+        try:
+            tls.tree_entries(tree, tls.make_pki(os.path.join(self.work, "tls")), "vmm")
+        except (OSError, RuntimeError) as e:
+            raise Setup(f"cannot make the test certificates with openssl: {e}")
         if local:
             stage = os.path.join(self.work, "stage")
             if any(c.isspace() for c in stage):

@@ -27,11 +27,20 @@
  *       exit 1 "no reader" instead of hanging.
  *   l1util proc PID
  *       "pid=P state=S threads=N fds=N rss_kb=N" of a live process.
+ *   l1util veth NAME_A PID_A NAME_B PID_B
+ *       creates a veth pair, end NAME_A in the network namespace of PID_A and
+ *       NAME_B in that of PID_B (busybox's ip cannot create veth devices).
  *   l1util pgrep NAME
  *       "PID STATE" of every process whose comm or exe basename is NAME;
  *       exit 1 if there is none.
  */
 #include <dirent.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -713,9 +722,82 @@ static int cmd_pgrep(int argc, char **argv)
 	return found ? 0 : 1;
 }
 
+/* ---- veth ---------------------------------------------------------------- */
+
+struct nlbuf {
+	char b[1024];
+	size_t len;
+};
+
+static struct rtattr *nl_put(struct nlbuf *m, unsigned short type, const void *data, size_t len)
+{
+	struct rtattr *a = (struct rtattr *)(m->b + NLMSG_ALIGN(m->len));
+
+	a->rta_type = type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	m->len = NLMSG_ALIGN(m->len) + RTA_ALIGN(a->rta_len);
+	return a;
+}
+
+static void nl_end(struct nlbuf *m, struct rtattr *nest)
+{
+	nest->rta_len = (unsigned short)(m->b + m->len - (char *)nest);
+}
+
+static int cmd_veth(int argc, char **argv)
+{
+	struct nlbuf m = { { 0 }, 0 };
+	struct nlmsghdr *h = (struct nlmsghdr *)m.b;
+	struct ifinfomsg *ifi;
+	struct rtattr *li, *data, *peer;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char reply[4096];
+	uint32_t pa, pb;
+	ssize_t n;
+	int fd;
+
+	if (argc != 5)
+		die("usage: veth NAME_A PID_A NAME_B PID_B");
+	pa = (uint32_t)parse_long(argv[2], "pid");
+	pb = (uint32_t)parse_long(argv[4], "pid");
+	h->nlmsg_type = RTM_NEWLINK;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK;
+	m.len = NLMSG_LENGTH(sizeof(*ifi));
+	nl_put(&m, IFLA_IFNAME, argv[1], strlen(argv[1]) + 1);
+	nl_put(&m, IFLA_NET_NS_PID, &pa, sizeof(pa));
+	li = nl_put(&m, IFLA_LINKINFO, NULL, 0);
+	nl_put(&m, IFLA_INFO_KIND, "veth", 5);
+	data = nl_put(&m, IFLA_INFO_DATA, NULL, 0);
+	peer = nl_put(&m, VETH_INFO_PEER, NULL, 0);
+	m.len += sizeof(struct ifinfomsg);
+	nl_put(&m, IFLA_IFNAME, argv[3], strlen(argv[3]) + 1);
+	nl_put(&m, IFLA_NET_NS_PID, &pb, sizeof(pb));
+	nl_end(&m, peer);
+	nl_end(&m, data);
+	nl_end(&m, li);
+	h->nlmsg_len = (uint32_t)m.len;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0 || sendto(fd, m.b, m.len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("netlink: %s", strerror(errno));
+	n = recv(fd, reply, sizeof(reply), 0);
+	if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+		die("netlink: no answer");
+	h = (struct nlmsghdr *)reply;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		struct nlmsgerr *e = NLMSG_DATA(h);
+
+		if (e->error)
+			die("cannot create veth %s/%s: %s", argv[1], argv[3], strerror(-e->error));
+	}
+	close(fd);
+	return 0;
+}
+
 static void usage(void)
 {
-	fputs("usage: l1util now | wait | time-to-line | spawn | put | proc | pgrep (see the source header)\n",
+	fputs("usage: l1util now | wait | time-to-line | spawn | put | proc | pgrep | veth (see the source header)\n",
 	      stderr);
 	exit(3);
 }
@@ -741,5 +823,7 @@ int main(int argc, char **argv)
 		return cmd_proc(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "pgrep"))
 		return cmd_pgrep(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "veth"))
+		return cmd_veth(argc - 1, argv + 1);
 	usage();
 }
