@@ -71,6 +71,8 @@ int cmd_migrate(int argc, char **argv)
 	struct migrate_params p;
 	char err[256];
 	const char *st = "";
+	char last_status[32] = "";
+	int64_t last_pass = -1;
 	int rc;
 	const struct cmd_opt opts[] = {
 		{ "--api", .str = &api },       { "--to", .str = &to },         { "--tls-dir", .str = &tls },
@@ -115,8 +117,8 @@ int cmd_migrate(int argc, char **argv)
 		json_object_object_add(args, "multifd-channels", json_object_new_int64(conns));
 	if (level != -1)
 		json_object_object_add(args, "multifd-zstd-level", json_object_new_int64(level));
-	if (keep)
-		json_object_object_add(args, "keep", json_object_new_boolean(true));
+	/* The source stays until this client has read the result; then it is told to quit (unless --keep). */
+	json_object_object_add(args, "keep", json_object_new_boolean(true));
 	rc = cmd_execute(c, "migrate", args, &ret);
 	json_object_put(args);
 	json_object_put(ret);
@@ -126,6 +128,8 @@ int cmd_migrate(int argc, char **argv)
 	}
 	for (;;) {
 		struct timespec ts = { 0, POLL_MS * 1000000L };
+		struct json_object *r2 = NULL;
+		int64_t pass;
 
 		json_object_put(info);
 		info = NULL;
@@ -135,7 +139,14 @@ int cmd_migrate(int argc, char **argv)
 		st = get_s(info, "status");
 		if (!strcmp(st, "completed") || !strcmp(st, "failed") || !strcmp(st, "cancelled"))
 			break;
-		progress(info, tty);
+		json_object_object_get_ex(info, "ram", &r2);
+		pass = get_i(r2, "dirty-sync-count");
+		/* On a terminal a live line; in a log one line per pass or status change. */
+		if (tty || pass != last_pass || strcmp(st, last_status)) {
+			progress(info, tty);
+			last_pass = pass;
+			snprintf(last_status, sizeof(last_status), "%s", st);
+		}
 		nanosleep(&ts, NULL);
 	}
 	if (tty)
@@ -150,6 +161,13 @@ int cmd_migrate(int argc, char **argv)
 			       p.host, p.port, (long long)get_i(info, "total-time"), (long long)get_i(info, "downtime"),
 			       tx / 1048576.0, (long long)get_i(ram, "dirty-sync-count"), get_d(info, "x-compression-ratio"),
 			       plain ? ", plain TCP" : get_i(info, "x-ktls") ? ", TLS (kernel)" : ", TLS");
+			if (!keep) {
+				struct json_object *q = NULL;
+
+				if (cmd_execute(c, "quit", NULL, &q) < 0)
+					fprintf(stderr, "vmm: warning: the source did not take quit; it stays paused\n");
+				json_object_put(q);
+			}
 		} else {
 			fprintf(stderr, "vmm: error: migration %s: %s (the VM keeps running on this host)\n", st,
 				get_s(info, "error-desc"));
