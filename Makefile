@@ -171,6 +171,7 @@ check-integration: all
 	$(PYTHON) tests/integration/run.py --build $(O) --tier integration
 
 bench: all
+	$(BENCH_NATIVE)
 	$(PYTHON) tests/integration/run.py --build $(O) --tier bench
 
 demo: all
