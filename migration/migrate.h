@@ -51,6 +51,7 @@ struct migrate_params {
 	int zstd_level;       /* 0: no compression */
 	bool keep;            /* source: stay paused after completion instead of ending */
 	bool hold_switchover; /* source: converge, then wait in pre-switchover for migrate-continue */
+	bool defer;           /* destination: `--incoming defer`, the address comes with QMP migrate-incoming */
 };
 
 /* Defaults for everything but the address. */

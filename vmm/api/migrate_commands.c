@@ -264,6 +264,30 @@ static int cmd_migrate_continue(void *opaque, struct json_object *args, struct j
 	return 0;
 }
 
+/* migrate-incoming {"uri": "tcp:ADDR:PORT", "tls-creds": DIR or ""} on `vmm run --incoming defer`. */
+static int cmd_migrate_incoming(void *opaque, struct json_object *args, struct json_object **ret,
+				struct qmp_error *err)
+{
+	struct runner *r = opaque;
+	struct migrate_params p;
+	const char *uri = NULL, *tls = NULL;
+	char msg[512] = "";
+
+	(void)ret;
+	migrate_params_default(&p);
+	if (qmp_arg_str(args, "uri", true, &uri, err) < 0 || qmp_arg_str(args, "tls-creds", true, &tls, err) < 0)
+		return -EINVAL;
+	if (migrate_parse_address(uri, &p, msg, sizeof(msg)) < 0)
+		return qmp_error_set(err, QMP_ERROR_GENERIC, "Parameter 'uri': %s", msg);
+	if (snprintf(p.tls_dir, sizeof(p.tls_dir), "%s", tls) >= (int)sizeof(p.tls_dir))
+		return qmp_error_set(err, QMP_ERROR_GENERIC, "Parameter 'tls-creds': path too long");
+	p.plain = !*tls;
+	if (runner_incoming_start(r, &p, msg, sizeof(msg)) < 0)
+		return qmp_error_set(err, QMP_ERROR_GENERIC, "%s", msg);
+	return 0;
+}
+
+static const char *const incoming_args[] = { "uri", "tls-creds", NULL };
 static const char *const migrate_args[] = { "uri", "downtime-limit", "multifd-channels", "multifd-zstd-level",
 					    "tls-creds", "ktls", "x-hold-switchover", "keep", NULL };
 static const char *const set_params_args[] = { "downtime-limit", "multifd-channels", "multifd-zstd-level",
@@ -276,5 +300,6 @@ const struct qmp_command api_migrate_commands[] = {
 	{ .name = "migrate_cancel", .fn = cmd_migrate_cancel, .args = qmp_no_args },
 	{ .name = "migrate-set-parameters", .fn = cmd_migrate_set_parameters, .args = set_params_args },
 	{ .name = "migrate-continue", .fn = cmd_migrate_continue, .args = continue_args },
+	{ .name = "migrate-incoming", .fn = cmd_migrate_incoming, .args = incoming_args },
 	{ 0 },
 };

@@ -243,6 +243,15 @@ static const struct migrate_in_hooks in_hooks = {
 	.finished = in_finished,
 };
 
+int runner_incoming_start(struct runner *r, const struct migrate_params *p, char *err, size_t errlen)
+{
+	if (!r->in_waiting || r->mig_in) {
+		snprintf(err, errlen, "migrate-incoming needs a vmm started with --incoming defer, not yet receiving");
+		return -EINVAL;
+	}
+	return migrate_in_start(p, &runner_hooks, r, r->loop, &in_hooks, r, &r->mig_in, err, errlen);
+}
+
 /* Runs the control loop until the incoming migration hands a running VM over. */
 static int receive_vm(struct runner *r, const struct migrate_params *in, struct vm_config *cfg, char *err,
 		      size_t errlen)
@@ -250,9 +259,14 @@ static int receive_vm(struct runner *r, const struct migrate_params *in, struct 
 	int ret;
 
 	r->in_vm_cfg = cfg;
-	ret = migrate_in_start(in, &runner_hooks, r, r->loop, &in_hooks, r, &r->mig_in, err, errlen);
-	if (ret < 0)
-		return ret;
+	if (in->defer) {
+		r->in_waiting = true; /* QMP migrate-incoming starts it (runner_incoming_start) */
+		log_info("waiting for QMP migrate-incoming");
+	} else {
+		ret = migrate_in_start(in, &runner_hooks, r, r->loop, &in_hooks, r, &r->mig_in, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
 	while (!r->vm && !(r->in_done && r->in_error[0]) && r->exit == VM_EXIT_NONE) {
 		ret = event_loop_run_once(r->loop, -1);
 		if (ret < 0) {
@@ -260,6 +274,7 @@ static int receive_vm(struct runner *r, const struct migrate_params *in, struct 
 			return ret;
 		}
 	}
+	r->in_waiting = false;
 	if (r->vm)
 		return 0;
 	if (r->exit != VM_EXIT_NONE) {

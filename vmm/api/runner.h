@@ -35,6 +35,7 @@ struct runner {
 	struct migrate_params *mig_params; /* migrate-set-parameters */
 	bool migrated;                    /* the guest runs on the destination: never resume it here */
 	struct migrate_in *mig_in;        /* incoming (vmm run --incoming) */
+	bool in_waiting;                  /* --incoming defer: waiting for QMP migrate-incoming */
 	bool in_done;                     /* the incoming migration ended */
 	char in_error[512];
 	struct vm_config_state *in_cfg;   /* the incoming machine (the config's strings point here) */
@@ -47,6 +48,8 @@ struct runner {
 int runner_run(const struct vm_config *cfg, const char *restore_dir) __must_check;
 /* Waits for a live migration on `incoming` (vmm run --incoming), then runs the VM it brings. */
 int runner_run_incoming(const struct vm_config *cfg, const struct migrate_params *incoming) __must_check;
+/* QMP migrate-incoming on a `--incoming defer` runner. */
+int runner_incoming_start(struct runner *r, const struct migrate_params *p, char *err, size_t errlen) __must_check;
 /* Registers the current VM with the control loop and starts its vCPUs. */
 int runner_start_vm(struct runner *r) __must_check;
 /* Ends the current VM (control thread). */

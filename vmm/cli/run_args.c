@@ -15,6 +15,7 @@ const char cli_run_usage[] =
 	"               [--cpus boot=N,max=M] [--memory SIZE] [--acpi on|off]\n"
 	"               [--api-socket PATH]\n"
 	"       vmm run --incoming [tcp:]ADDR[:PORT] (--tls-dir DIR | --plain) [--api-socket PATH]\n"
+	"       vmm run --incoming defer --api-socket PATH   (then QMP migrate-incoming)\n"
 	"  --kernel IMAGE     arm64 Linux Image (uncompressed)\n"
 	"  --initrd FILE      initial ramdisk\n"
 	"  --cmdline STR      kernel command line (default: console=ttyAMA0)\n"
@@ -261,6 +262,15 @@ int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrat
 			return -EINVAL;
 		}
 		migrate_params_default(in);
+		if (!strcmp(in_addr, "defer")) {
+			if (tls_dir || plain || !cfg->api_socket) {
+				snprintf(errbuf, errlen, "--incoming defer takes its address and credentials from QMP "
+					 "migrate-incoming: give --api-socket, not --tls-dir/--plain");
+				return -EINVAL;
+			}
+			in->defer = true;
+			return 0;
+		}
 		if (migrate_parse_address(in_addr, in, errbuf, errlen) < 0)
 			return -EINVAL;
 		if (plain == !!tls_dir) {

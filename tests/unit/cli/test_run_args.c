@@ -127,3 +127,50 @@ Test(cli, run_errors)
 	cr_assert_eq(PARSE("--help"), 1);
 	cr_assert(strstr(err, "usage"), "got: %s", err);
 }
+
+static int parse_incoming(const char *const *args, struct migrate_params *in, bool *incoming, char *err, size_t len)
+{
+	struct vm_config cfg;
+	char *argv[32];
+	int argc = 0;
+
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	return cli_parse_run_ex(argc, argv, &cfg, in, incoming, err, len);
+}
+
+Test(cli, incoming_takes_no_guest_options)
+{
+	const char *const ok[] = { "run", "--incoming", "tcp:10.0.0.2:5000", "--tls-dir", "/etc/vmm/tls", NULL };
+	const char *const plain[] = { "run", "--incoming", "10.0.0.2", "--plain", NULL };
+	const char *const kernel[] = { "run", "--incoming", "10.0.0.2", "--plain", "--kernel", "Image", NULL };
+	const char *const nosec[] = { "run", "--incoming", "10.0.0.2", NULL };
+	const char *const both[] = { "run", "--incoming", "10.0.0.2", "--plain", "--tls-dir", "d", NULL };
+	const char *const defer_nosock[] = { "run", "--incoming", "defer", NULL };
+	const char *const defer[] = { "run", "--incoming", "defer", "--api-socket", "/tmp/s", NULL };
+	const char *const tls_alone[] = { "run", "--kernel", "Image", "--tls-dir", "d", NULL };
+	struct migrate_params in;
+	bool incoming = false;
+	char err[256];
+
+	cr_assert_eq(parse_incoming(ok, &in, &incoming, err, sizeof(err)), 0, "%s", err);
+	cr_assert(incoming);
+	cr_assert_str_eq(in.host, "10.0.0.2");
+	cr_assert_eq(in.port, 5000);
+	cr_assert_str_eq(in.tls_dir, "/etc/vmm/tls");
+	cr_assert_not(in.plain);
+	cr_assert_eq(parse_incoming(plain, &in, &incoming, err, sizeof(err)), 0, "%s", err);
+	cr_assert(in.plain);
+	cr_assert_eq(in.port, MIGRATE_DEFAULT_PORT);
+	cr_assert_eq(parse_incoming(kernel, &in, &incoming, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "--kernel cannot be given with --incoming"), "%s", err);
+	cr_assert_eq(parse_incoming(nosec, &in, &incoming, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "--tls-dir"), "%s", err);
+	cr_assert_eq(parse_incoming(both, &in, &incoming, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_incoming(defer_nosock, &in, &incoming, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(parse_incoming(defer, &in, &incoming, err, sizeof(err)), 0, "%s", err);
+	cr_assert(in.defer);
+	cr_assert_eq(parse_incoming(tls_alone, &in, &incoming, err, sizeof(err)), -EINVAL);
+	cr_assert_not(incoming);
+}
