@@ -28,8 +28,9 @@ struct runner {
 };
 
 /* Runs the VM described by cfg (or, with restore_dir, the snapshot there) until
- * it powers off or is shut down. Returns 0, or -errno after printing one
- * "vmm: error:" line. */
+ * it powers off or is shut down. Returns why it ended (an enum vm_exit other than
+ * NONE, RESET and ERROR), or -errno after printing one "vmm: error:" line (a VMM
+ * failure). vmm/cli/main.c maps that to the exit status. */
 int runner_run(const struct vm_config *cfg, const char *restore_dir) __must_check;
 /* Ends the current VM (control thread). */
 void runner_request_exit(struct runner *r, enum vm_exit why);

@@ -320,7 +320,7 @@ static void handle_system_event(struct vcpu *v)
 		break;
 	case KVM_SYSTEM_EVENT_CRASH:
 		log_err("guest reported a crash (vCPU %u)", v->id);
-		vm_request_exit(vm, VM_EXIT_POWEROFF);
+		vm_request_exit(vm, VM_EXIT_CRASH);
 		break;
 	default:
 		log_warn("unknown system event %u on vCPU %u: stopping the VM", v->run->system_event.type, v->id);
