@@ -281,46 +281,10 @@ static int read_whole(const char *path, uint8_t **out, size_t *len, char *errbuf
 	return 0;
 }
 
-/* The machine and topology sections, read before anything is built. */
-static int read_head(const uint8_t *buf, size_t len, struct vm_saved *s, char *errbuf, size_t errlen)
-{
-	struct mig_reader r;
-	struct mig_section sec;
-	struct mig_err merr = { "" };
-	bool have_cfg = false, have_topo = false;
-	int ret;
-
-	ret = mig_reader_open(&r, buf, len, MIG_ARCH_AARCH64, 0, &merr);
-	while (ret >= 0 && (ret = mig_reader_next(&r, &sec, &merr)) == 1) {
-		if (!strcmp(sec.name, config_vmstate.name)) {
-			ret = mig_section_load(&sec, &config_vmstate, &s->config, &merr);
-			have_cfg = true;
-		} else if (!strcmp(sec.name, topology_vmstate.name)) {
-			ret = mig_section_load(&sec, &topology_vmstate, &s->topology, &merr);
-			have_topo = true;
-		}
-	}
-	if (ret < 0) {
-		ERR("bad snapshot state: %s", merr.msg);
-		return ret;
-	}
-	if (!have_cfg || !have_topo) {
-		ERR("bad snapshot state: the '%s' section is missing", have_cfg ? "topology" : "machine");
-		return -EINVAL;
-	}
-	if (s->topology.max_vcpus != s->config.max_vcpus) {
-		ERR("bad snapshot state: topology has %u vCPUs, the machine %u", s->topology.max_vcpus,
-		    s->config.max_vcpus);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hooks_ctx, struct vm_config *cfg_out,
 			struct vm_config_state *cfg_storage, struct vm **out, char *errbuf, size_t errlen)
 {
 	char path[4096];
-	struct mig_registry reg;
 	struct mig_err merr = { "" };
 	struct vm_saved *s;
 	struct vm_config cfg;
@@ -328,25 +292,17 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 	uint8_t *buf = NULL;
 	struct stat st;
 	size_t len = 0;
-		int ret, mem_fd = -1;
+	int ret, mem_fd = -1;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	mig_registry_init(&reg);
 	snprintf(path, sizeof(path), "%s/state", dir);
 	ret = read_whole(path, &buf, &len, errbuf, errlen);
 	if (ret < 0)
 		goto out;
-	ret = read_head(buf, len, s, errbuf, errlen);
-	if (ret < 0)
-		goto out;
-	/* Decode everything into scratch state before touching KVM. */
-	ret = vm_saved_alloc_vcpus(s);
-	if (!ret)
-		ret = vm_sections_register(&reg, s, s->topology.max_vcpus, &merr);
-	if (!ret)
-		ret = mig_registry_load(&reg, buf, len, MIG_ARCH_AARCH64, 0, &merr);
+	/* Decode and cross-check everything into scratch state before touching KVM. */
+	ret = vm_saved_decode(s, buf, len, 0, &merr);
 	if (ret < 0) {
 		ERR("bad snapshot state: %s", merr.msg);
 		goto out;
@@ -395,7 +351,6 @@ out:
 	if (mem_fd >= 0)
 		close(mem_fd);
 	free(buf);
-	mig_registry_fini(&reg);
 	vm_saved_free(s);
 	return ret;
 }
