@@ -163,6 +163,12 @@ int vm_saved_check(const struct vm_saved *s, struct mig_err *err)
 			mig_err_set(err, "vCPU %" PRIu32 ": unterminated device id", i);
 			return -EINVAL;
 		}
+		if (v->on_pending && (t->powered_on || v->on_entry < LAYOUT_RAM_BASE ||
+				      v->on_entry - LAYOUT_RAM_BASE >= s->config.mem_size)) {
+			mig_err_set(err, "vCPU %" PRIu32 ": pending CPU_ON at 0x%" PRIx64 " %s", i, v->on_entry,
+				    t->powered_on ? "for a vCPU that is on" : "outside guest RAM");
+			return -EINVAL;
+		}
 		if (t->cold_booted)
 			continue;
 		if (!v->dev_id[0]) {

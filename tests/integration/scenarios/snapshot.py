@@ -204,3 +204,51 @@ def snapshot_bad_input(ctx):
     if problems:
         raise Fail(f"{len(problems)} of {len(DAMAGE) + 3} bad restores mishandled, first: {details[0]}",
                    details=details)
+
+
+# The guest onlines and offlines CPU 1 in a loop (PSCI CPU_ON / CPU_OFF).
+ONLINE_LOOP = ("(while :; do echo 1 > /sys/devices/system/cpu/cpu1/online; "
+               "echo 0 > /sys/devices/system/cpu/cpu1/online; done) > /dev/null 2>&1 & echo $! > /loop.pid; "
+               "echo started")
+
+
+@scenario("snapshot-during-online", tier="integration")
+def snapshot_during_online(ctx):
+    """Snapshots while the guest onlines/offlines a CPU in a loop; each restores with the CPU up or never accepted."""
+    vm = HotplugVM(ctx, "duron", cpus="boot=2,max=2", memory="128M")
+    st, out = vm.guest(ONLINE_LOOP, 60)
+    expect(st == 0 and "started" in out, f"guest online/offline loop did not start: {out!r}")
+    # Many snapshots in a row; keep up to 2 that caught a CPU_ON accepted but not yet
+    # applied (their vcpu section carries the "cpu-on" subsection) and 2 that did not.
+    vmm, sock = q(ctx.vmm), q(vm.sock)
+    st, out = ctx.sh(
+        "rm -rf /tmp/sdo-*; p=0; n=0; i=0; while [ $i -lt 16 ]; do i=$((i+1)); "
+        f"{vmm} snapshot --to /tmp/sdo-tmp --api {sock} > /dev/null 2>&1 || {{ echo \"@fail snapshot $i\"; break; }}; "
+        "if grep -q cpu-on /tmp/sdo-tmp/state; then p=$((p+1)); "
+        "  if [ $p -le 2 ]; then mv /tmp/sdo-tmp /tmp/sdo-pend$p; else rm -rf /tmp/sdo-tmp; fi; "
+        "else n=$((n+1)); if [ $n -le 2 ]; then mv /tmp/sdo-tmp /tmp/sdo-plain$n; else rm -rf /tmp/sdo-tmp; fi; fi; "
+        "done; echo \"@snaps $i pending $p\"", 900)
+    expect(not any(ln.startswith("@fail") for ln in out), f"snapshots during the loop: {out!r}")
+    line = next((ln for ln in out if ln.startswith("@snaps")), "@snaps ? pending ?")
+    ctx.note(f"  {line[1:]} (snapshots that caught a CPU_ON accepted but not yet applied)")
+    vm.s.kill("KILL")
+    vm.s.wait_exit(30)
+    st, dirs = ctx.sh("ls -d /tmp/sdo-pend* /tmp/sdo-plain* 2>/dev/null", 30)
+    expect(dirs, "no snapshot was kept")
+    for i, d in enumerate(dirs):
+        d = d.strip()
+        r = Restored(ctx, f"duron-r{i}", d)
+        # Let the loop run on in the restored guest, then stop it and look.
+        st, out = r.guest("sleep 3; kill $(cat /loop.pid); sleep 0.5; "
+                          "echo 1 > /sys/devices/system/cpu/cpu1/online; echo \"@on $?\"; "
+                          "cat /sys/devices/system/cpu/online; "
+                          "dmesg | grep -i -e 'failed to come online' -e 'Call trace' | head -3", 90)
+        expect(st == 0 and "@on 0" in out,
+               f"restore of {d}: onlining CPU 1 after the restore failed: {out!r}", dump=[r.s])
+        expect("0-1" in out, f"restore of {d}: online CPUs {out!r} (expected 0-1)", dump=[r.s])
+        bad = [ln for ln in out if "failed to come online" in ln.lower() or "call trace" in ln.lower()]
+        expect(not bad, f"restore of {d}: the guest logged {bad!r} (an accepted CPU_ON was lost)", dump=[r.s])
+        _rc, err = ctx.sh(f"gs_file duron-r{i} err | grep -c 're-armed a pending CPU_ON'", 30)
+        ctx.note(f"  {d}: restored, CPU 1 up; re-armed CPU_ON lines: {''.join(err).strip()}")
+        r.stop()
+    ctx.sh("rm -rf /tmp/sdo-*", 60)

@@ -204,3 +204,27 @@ Test(vm_crafted, gic_state_of_a_parked_vcpu_accessible)
 	s->gic_cpus[2].accessible = true;
 	expect_refused(s, NULL, "GIC state");
 }
+
+Test(vm_crafted, pending_cpu_on_outside_ram)
+{
+	struct vm_saved *s = golden();
+
+	s->vcpus[3]->on_pending = 1;
+	s->vcpus[3]->power_on = 0;
+	s->topology.vcpus[3].powered_on = false;
+	s->vcpus[3]->on_entry = 0x1000;
+	expect_refused(s, NULL, "outside guest RAM");
+}
+
+Test(vm_crafted, pending_cpu_on_inside_ram_is_accepted)
+{
+	struct vm_saved *s = golden();
+	char msg[256];
+
+	s->vcpus[3]->on_pending = 1;
+	s->vcpus[3]->power_on = 0;
+	s->topology.vcpus[3].powered_on = false;
+	s->vcpus[3]->on_entry = 0x40200000;
+	cr_assert_eq(reencode_decode(s, NULL, msg, sizeof(msg)), 0, "%s", msg);
+	vm_saved_free(s);
+}
