@@ -286,7 +286,10 @@ int vm_snapshot_save(struct vm *vm, const char *dir, struct snapshot_stats *stat
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
 		ret = -errno;
-		ERR("cannot open the directory %s: %s", dir, ret == -ELOOP ? "it is a symbolic link" : strerror(-ret));
+		struct stat lst;
+		bool link = ret == -ELOOP || (ret == -ENOTDIR && lstat(dir, &lst) == 0 && S_ISLNK(lst.st_mode));
+
+		ERR("cannot open the directory %s: %s", dir, link ? "it is a symbolic link" : strerror(-ret));
 		return ret;
 	}
 	ret = check_dir(dfd, dir, errbuf, errlen);
