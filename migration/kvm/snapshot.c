@@ -218,6 +218,7 @@ static int check_dir(int dfd, const char *dir, char *errbuf, size_t errlen)
 		close(fd);
 		return ret;
 	}
+	rewinddir(d); /* the dup shares dfd's offset */
 	while ((e = readdir(d))) {
 		struct stat st;
 		bool tmp = !strcmp(e->d_name, STATE_TMP) || !strcmp(e->d_name, MEMORY_TMP);
@@ -258,6 +259,7 @@ static void remove_old_memory(int dfd, const char *keep)
 		close(fd);
 		return;
 	}
+	rewinddir(d); /* the dup shares dfd's offset: check_dir read it to the end */
 	while ((e = readdir(d)))
 		if (is_memory_name(e->d_name) && strcmp(e->d_name, keep) && unlinkat(dfd, e->d_name, 0) < 0)
 			log_warn("cannot remove the old memory file %s: %s", e->d_name, strerror(errno));

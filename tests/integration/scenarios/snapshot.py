@@ -325,6 +325,11 @@ def snapshot_crash_commit(ctx):
         want = new if committed else old
         expect(got == want, f"after kill -9 at '{point}': restored the {'previous' if got == old else 'new'} "
                f"snapshot (expected the {'new' if committed else 'previous'} one)", dump=[chk.s])
+        # After the commit only the new snapshot's memory file remains (before it, the
+        # new one may be left over; the next save removes it).
+        mems = [w for w in " ".join(files).split() if w.startswith("memory")]
+        if point == "old-memory-removed":
+            expect(len(mems) == 1, f"after the save finished: memory files {mems} (expected only the new one)")
         chk.s.kill("KILL")
         chk.s.wait_exit(30)
         old = got
