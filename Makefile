@@ -193,13 +193,15 @@ bench-native: $(BENCH_NATIVE)
 FUZZ_DIR := $(O)/fuzz
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
-FUZZ_SRCS := $(sort $(wildcard migration/format/*.c) migration/vm/topology.c)
+# The format and the real VM sections (their descriptors and cross-checks), with what they need.
+FUZZ_SRCS := $(sort $(wildcard migration/format/*.c) $(wildcard migration/vm/*.c) gic/gic_state.c hotplug/cpuhp.c \
+	hotplug/ged.c vmm/devices/pl011.c vmm/core/log.c)
 
-$(FUZZ_DIR)/fuzz_state: tests/fuzz/fuzz_state.c $(FUZZ_SRCS) $(wildcard migration/format/*.h) | $(SETUP_STAMP)
+$(FUZZ_DIR)/fuzz_state: tests/fuzz/fuzz_state.c $(FUZZ_SRCS) $(wildcard migration/format/*.h migration/vm/*.h) | $(SETUP_STAMP)
 	@mkdir -p $(@D)
 	@echo "  FUZZ    $@"
 	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRCS) $(shell pkg-config --libs msgpack)
+		-fno-sanitize-recover=undefined -o $@ $< $(FUZZ_SRCS) $(shell pkg-config --libs msgpack) -lpthread
 
 # The live-migration parsers a destination runs on network input (control messages, page batches).
 FUZZ_LIVE_SRCS := migration/live/ctrl.c migration/live/page_batch.c migration/format/error.c
@@ -212,7 +214,7 @@ $(FUZZ_DIR)/fuzz_migration: tests/fuzz/fuzz_migration.c $(FUZZ_LIVE_SRCS) $(wild
 
 fuzz: $(FUZZ_DIR)/fuzz_state $(FUZZ_DIR)/fuzz_migration
 	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-migration
-	$< -max_total_time=$(FUZZ_TIME) -max_len=8192 -print_final_stats=1 $(FUZZ_DIR)/corpus tests/data
+	$< -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 $(FUZZ_DIR)/corpus tests/data
 	$(FUZZ_DIR)/fuzz_migration -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 \
 		$(FUZZ_DIR)/corpus-migration
 

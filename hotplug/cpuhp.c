@@ -150,7 +150,7 @@ void cpuhp_mmio(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, bool
 		if (len < 2)
 			break;
 		v >>= 8;
-		/* fall through */
+		__attribute__((fallthrough)); /* the command byte */
 	case CPUHP_REG_CMD:
 		h->command = (uint8_t)v;
 		if (h->command == CPUHP_CMD_GET_NEXT_EVENT)

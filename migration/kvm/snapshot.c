@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * Snapshot and restore of a whole VM: DIR/state (the versioned sections, see
- * migration/format/stream.h) and DIR/memory (guest RAM, raw, sparse: untouched and zero
- * chunks are holes).
+ * migration/format/stream.h) and DIR/memory-<CRC of state> (guest RAM, raw, sparse:
+ * untouched and zero chunks are holes; DIR/memory in older snapshots).
  *
  * Save (all vCPUs paused): sections in load order — machine, topology, vGIC
  * distributor, CPU hot-plug block, GED, every enabled vCPU's registers, every
- * possible vCPU's GIC state, UART. Files are written under temporary names and
- * fsynced; the old `state` is removed before the new files are renamed into place,
- * so a crash leaves either no state file or a complete, consistent pair.
+ * possible vCPU's GIC state, UART. DIR/state is the commit point and names its
+ * memory file (below): a failure or crash at any point leaves DIR with the
+ * previous complete snapshot or the new one, never neither.
  *
  * Restore: read and validate the whole stream first (nothing is built from a bad
  * file), check the memory file, build the machine with the same topology (every
@@ -17,6 +17,7 @@
  * load: plugged vCPUs, vCPU registers, vGIC, hot-plug block, GED, UART.
  */
 #define LOG_PREFIX "snapshot"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -130,9 +131,61 @@ out:
 	return ret;
 }
 
-static int write_file(const char *path, const void *buf, size_t len)
+/*
+ * Files in a snapshot directory. DIR/state is the commit point: it names its
+ * memory file, memory-<the state stream's CRC, 8 hex digits>, written and fsynced
+ * before the new state is renamed over the old one; the old memory file is removed
+ * only after the new state is durable. So whatever the point of failure, DIR holds
+ * the previous complete snapshot or the new one. Snapshots written before this
+ * scheme have DIR/memory, which restore still accepts.
+ */
+#define STATE_NAME "state"
+#define LEGACY_MEMORY_NAME "memory"
+#define STATE_TMP ".state.tmp"
+#define MEMORY_TMP ".memory.tmp"
+#define MEMORY_NAME_LEN sizeof("memory-01234567")
+
+static void memory_name(const uint8_t *state, size_t len, char name[MEMORY_NAME_LEN])
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	const uint8_t *c = state + len - 4; /* the end record's CRC */
+
+	snprintf(name, MEMORY_NAME_LEN, "memory-%02x%02x%02x%02x", c[0], c[1], c[2], c[3]);
+}
+
+static bool is_memory_name(const char *n)
+{
+	size_t i;
+
+	if (!strcmp(n, LEGACY_MEMORY_NAME))
+		return true;
+	if (strlen(n) != MEMORY_NAME_LEN - 1 || strncmp(n, "memory-", 7))
+		return false;
+	for (i = 7; n[i]; i++)
+		if (!strchr("0123456789abcdef", n[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Test hook for the crash-consistency scenario (snapshot-crash-commit):
+ * VMM_TEST_SNAPSHOT_STALL=<point> makes the save stop at that point, log it and
+ * wait there forever, so the test can kill -9 the process exactly there.
+ */
+static void stall_point(const char *point)
+{
+	const char *want = getenv("VMM_TEST_SNAPSHOT_STALL");
+
+	if (!want || strcmp(want, point))
+		return;
+	log_warn("VMM_TEST_SNAPSHOT_STALL: stalled at '%s'", point);
+	for (;;)
+		pause();
+}
+
+/* Creates name in dfd (never following a symlink, never reusing a file), writes buf, fsyncs. */
+static int write_file_at(int dfd, const char *name, const void *buf, size_t len)
+{
+	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int ret;
 
 	if (fd < 0)
@@ -144,75 +197,179 @@ static int write_file(const char *path, const void *buf, size_t len)
 	return ret;
 }
 
-static int fsync_dir(const char *dir)
+/*
+ * The directory holds only what vmm writes there (state, memory files,
+ * temporaries of an interrupted save), all regular files: anything else is
+ * refused, so a snapshot never overwrites or deletes someone else's files.
+ * Leftover temporaries are removed.
+ */
+static int check_dir(int dfd, const char *dir, char *errbuf, size_t errlen)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
+	struct dirent *e;
+	DIR *d;
+	int fd, ret = 0;
 
+	fd = dup(dfd);
 	if (fd < 0)
 		return -errno;
-	if (fsync(fd) < 0)
+	d = fdopendir(fd);
+	if (!d) {
 		ret = -errno;
-	close(fd);
+		close(fd);
+		return ret;
+	}
+	rewinddir(d); /* the dup shares dfd's offset */
+	while ((e = readdir(d))) {
+		struct stat st;
+		bool tmp = !strcmp(e->d_name, STATE_TMP) || !strcmp(e->d_name, MEMORY_TMP);
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!tmp && strcmp(e->d_name, STATE_NAME) && !is_memory_name(e->d_name)) {
+			ERR("%s holds '%s', which vmm did not write: refusing to snapshot there", dir, e->d_name);
+			ret = -EEXIST;
+			break;
+		}
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
+			ERR("%s/%s is not a regular file: refusing to snapshot there", dir, e->d_name);
+			ret = -EEXIST;
+			break;
+		}
+		if (tmp && unlinkat(dfd, e->d_name, 0) < 0) {
+			ret = -errno;
+			ERR("cannot remove the leftover %s/%s: %s", dir, e->d_name, strerror(-ret));
+			break;
+		}
+	}
+	closedir(d);
 	return ret;
+}
+
+/* After the new state is durable: every memory file but keep goes. */
+static void remove_old_memory(int dfd, const char *keep)
+{
+	struct dirent *e;
+	DIR *d;
+	int fd = dup(dfd);
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	rewinddir(d); /* the dup shares dfd's offset: check_dir read it to the end */
+	while ((e = readdir(d)))
+		if (is_memory_name(e->d_name) && strcmp(e->d_name, keep) && unlinkat(dfd, e->d_name, 0) < 0)
+			log_warn("cannot remove the old memory file %s: %s", e->d_name, strerror(errno));
+	closedir(d);
 }
 
 int vm_snapshot_save(struct vm *vm, const char *dir, struct snapshot_stats *stats, char *errbuf, size_t errlen)
 {
-	char state_tmp[4096], mem_tmp[4096], state_path[4096], mem_path[4096];
+	char mem_name[MEMORY_NAME_LEN];
 	struct mig_writer w;
-	int ret, fd = -1;
+	int ret, fd = -1, dfd;
+	bool mem_tmp = false, state_tmp = false;
 
-	if (snprintf(state_path, sizeof(state_path), "%s/state", dir) >= (int)sizeof(state_path)) {
+	if (strlen(dir) >= 4000) {
 		ERR("snapshot directory path too long");
 		return -ENAMETOOLONG;
 	}
-	snprintf(mem_path, sizeof(mem_path), "%s/memory", dir);
-	snprintf(state_tmp, sizeof(state_tmp), "%s/.state.tmp", dir);
-	snprintf(mem_tmp, sizeof(mem_tmp), "%s/.memory.tmp", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		ret = -errno;
 		ERR("cannot create %s: %s", dir, strerror(-ret));
 		return ret;
 	}
-	ret = vm_stream_save(vm, &w, errbuf, errlen);
-	if (ret < 0)
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		ret = -errno;
+		struct stat lst;
+		bool link = ret == -ELOOP || (ret == -ENOTDIR && lstat(dir, &lst) == 0 && S_ISLNK(lst.st_mode));
+
+		ERR("cannot open the directory %s: %s", dir, link ? "it is a symbolic link" : strerror(-ret));
 		return ret;
-	fd = open(mem_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	}
+	ret = check_dir(dfd, dir, errbuf, errlen);
+	if (ret < 0) {
+		close(dfd);
+		return ret;
+	}
+	ret = vm_stream_save(vm, &w, errbuf, errlen);
+	if (ret < 0) {
+		close(dfd);
+		return ret;
+	}
+	memory_name(w.buf, w.len, mem_name);
+	/* 1. The new memory under a temporary name, durable. */
+	fd = openat(dfd, MEMORY_TMP, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
-		ERR("cannot create %s: %s", mem_tmp, strerror(-ret));
+		ERR("cannot create %s/%s: %s", dir, MEMORY_TMP, strerror(-ret));
 		goto out;
 	}
+	mem_tmp = true;
 	ret = write_memory(vm, fd, stats ? &stats->memory_written : &(uint64_t){ 0 });
 	if (ret == 0 && fsync(fd) < 0)
 		ret = -errno;
 	close(fd);
 	if (ret < 0) {
-		ERR("cannot write the guest memory to %s: %s", mem_tmp, strerror(-ret));
+		ERR("cannot write the guest memory to %s/%s: %s", dir, MEMORY_TMP, strerror(-ret));
 		goto out_unlink;
 	}
-	ret = write_file(state_tmp, w.buf, w.len);
-	if (ret < 0) {
-		ERR("cannot write %s: %s", state_tmp, strerror(-ret));
-		goto out_unlink;
-	}
-	/* No moment where an old state file sits beside a new memory file. */
-	if ((unlink(state_path) < 0 && errno != ENOENT) || fsync_dir(dir) < 0 || rename(mem_tmp, mem_path) < 0 ||
-	    rename(state_tmp, state_path) < 0 || fsync_dir(dir) < 0) {
+	stall_point("memory-written");
+	/* 2. Under the name the new state gives it (never replacing a file: the old
+	 *    snapshot's memory has another name). */
+	if (renameat2(dfd, MEMORY_TMP, dfd, mem_name, RENAME_NOREPLACE) < 0 || fsync(dfd) < 0) {
 		ret = -errno;
-		ERR("cannot move the snapshot files into place in %s: %s", dir, strerror(-ret));
+		ERR("cannot move the memory file into place in %s: %s", dir,
+		    ret == -EEXIST ? "a memory file with that name exists (take the snapshot again)" : strerror(-ret));
 		goto out_unlink;
 	}
+	mem_tmp = false;
+	stall_point("memory-renamed");
+	/* 3. The new state, durable, then renamed over the old one: the commit point. */
+	state_tmp = true;
+	ret = write_file_at(dfd, STATE_TMP, w.buf, w.len);
+	if (ret < 0) {
+		ERR("cannot write %s/%s: %s", dir, STATE_TMP, strerror(-ret));
+		goto out_unlink_mem;
+	}
+	stall_point("state-written");
+	if (renameat(dfd, STATE_TMP, dfd, STATE_NAME) < 0) {
+		ret = -errno;
+		ERR("cannot move the state file into place in %s: %s", dir, strerror(-ret));
+		goto out_unlink_mem;
+	}
+	state_tmp = false;
+	/* Renamed: the new state may be the one on disk, so its memory stays, and so does the old one. */
+	if (fsync(dfd) < 0) {
+		ret = -errno;
+		ERR("cannot sync %s after the new state: %s", dir, strerror(-ret));
+		goto out;
+	}
+	stall_point("state-renamed");
+	/* 4. Only now the previous snapshot's memory goes. */
+	remove_old_memory(dfd, mem_name);
+	if (fsync(dfd) < 0)
+		log_warn("cannot sync %s: %s", dir, strerror(errno));
+	stall_point("old-memory-removed");
 	if (stats) {
 		stats->state_bytes = w.len;
 		stats->memory_size = vm->ram_size;
 	}
 	goto out;
+out_unlink_mem:
+	/* Not committed: the new memory file is nobody's. */
+	unlinkat(dfd, mem_name, 0);
 out_unlink:
-	unlink(state_tmp);
-	unlink(mem_tmp);
+	if (state_tmp)
+		unlinkat(dfd, STATE_TMP, 0);
+	if (mem_tmp)
+		unlinkat(dfd, MEMORY_TMP, 0);
 out:
+	close(dfd);
 	mig_writer_fini(&w);
 	return ret;
 }
@@ -274,6 +431,7 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 	ret = read_whole(path, &buf, &len, errbuf, errlen);
 	if (ret < 0)
 		goto out;
+	/* Decode and cross-check everything before touching KVM; then what this host can run. */
 	ret = vm_stream_load(buf, len, "snapshot", &s, &cfg, errbuf, errlen);
 	if (ret < 0)
 		goto out;
@@ -282,8 +440,18 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 		ret = vm_stream_check_compat(buf, len, "snapshot", errbuf, errlen);
 	if (ret < 0)
 		goto out;
-	snprintf(path, sizeof(path), "%s/memory", dir);
-	mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* The memory file the state names; a snapshot from before that scheme has DIR/memory. */
+	{
+		char name[MEMORY_NAME_LEN];
+
+		memory_name(buf, len, name);
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (mem_fd < 0 && errno == ENOENT) {
+			snprintf(path, sizeof(path), "%s/%s", dir, LEGACY_MEMORY_NAME);
+			mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+	}
 	if (mem_fd < 0) {
 		ret = -errno;
 		ERR("cannot open %s: %s", path, strerror(-ret));

@@ -52,75 +52,25 @@ out:
 	return ret;
 }
 
-/* The machine and topology sections, read before anything is built. */
-static int read_head(const uint8_t *buf, size_t len, const char *what, struct vm_saved *s, char *errbuf,
-		     size_t errlen)
-{
-	struct mig_reader r;
-	struct mig_section sec;
-	struct mig_err merr = { "" };
-	bool have_cfg = false, have_topo = false;
-	int ret;
-
-	ret = mig_reader_open(&r, buf, len, MIG_ARCH_AARCH64, 0, &merr);
-	while (ret >= 0 && (ret = mig_reader_next(&r, &sec, &merr)) == 1) {
-		if (!strcmp(sec.name, config_vmstate.name)) {
-			ret = mig_section_load(&sec, &config_vmstate, &s->config, &merr);
-			have_cfg = true;
-		} else if (!strcmp(sec.name, topology_vmstate.name)) {
-			ret = mig_section_load(&sec, &topology_vmstate, &s->topology, &merr);
-			have_topo = true;
-		}
-	}
-	if (ret < 0) {
-		ERR("bad %s state: %s", what, merr.msg);
-		return ret;
-	}
-	if (!have_cfg || !have_topo) {
-		ERR("bad %s state: the '%s' section is missing", what, have_cfg ? "topology" : "machine");
-		return -EINVAL;
-	}
-	if (s->topology.max_vcpus != s->config.max_vcpus) {
-		ERR("bad %s state: topology has %u vCPUs, the machine %u", what, s->topology.max_vcpus,
-		    s->config.max_vcpus);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int vm_stream_load(const uint8_t *buf, size_t len, const char *what, struct vm_saved **out, struct vm_config *cfg,
 		   char *errbuf, size_t errlen)
 {
-	struct mig_registry reg;
 	struct mig_err merr = { "" };
-	struct vm_saved *s;
+	struct vm_saved *s = calloc(1, sizeof(*s));
 	int ret;
 
-	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	mig_registry_init(&reg);
-	ret = read_head(buf, len, what, s, errbuf, errlen);
-	if (ret < 0)
-		goto err;
-	/* Decode everything into scratch state before touching KVM. */
-	ret = vm_saved_alloc_vcpus(s);
-	if (!ret)
-		ret = vm_sections_register(&reg, s, s->topology.max_vcpus, &merr);
-	if (!ret)
-		ret = mig_registry_load(&reg, buf, len, MIG_ARCH_AARCH64, 0, &merr);
+	/* The one hardened decoder: machine and topology once, every section, then the cross-checks. */
+	ret = vm_saved_decode(s, buf, len, 0, &merr);
 	if (ret < 0) {
 		ERR("bad %s state: %s", what, merr.msg);
-		goto err;
+		vm_saved_free(s);
+		return ret;
 	}
-	mig_registry_fini(&reg);
 	config_state_to(&s->config, cfg);
 	*out = s;
 	return 0;
-err:
-	mig_registry_fini(&reg);
-	vm_saved_free(s);
-	return ret;
 }
 
 int vm_stream_check_host(const struct vm_config *cfg, const char *what, char *errbuf, size_t errlen)

@@ -36,4 +36,25 @@ int vm_sections_register(struct mig_registry *reg, struct vm_saved *s, unsigned 
 int vm_saved_alloc_vcpus(struct vm_saved *s) __must_check;
 void vm_saved_free(struct vm_saved *s);
 
+/*
+ * Cross-checks of a decoded state that no single section can make (a crafted
+ * stream with a valid CRC must not reach KVM): every enabled vCPU has its
+ * register section and no parked one has; each register section's id and saved
+ * MPIDR_EL1 match the topology; the GIC CPU states match it; the hot-plug
+ * block's enabled/insert/remove/eject-allowed bits agree with it (no pending
+ * event on a cold-booted vCPU, none but a stale remove on a parked one, remove
+ * only with eject-allowed, insert never with an unplug in progress); a
+ * hot-plugged vCPU has a unique device id.
+ */
+int vm_saved_check(const struct vm_saved *s, struct mig_err *err) __must_check;
+
+/*
+ * Decodes a whole VM state stream into s (zeroed by the caller): the machine and
+ * topology sections first (instance 0, each exactly once), then every section
+ * through the registry, then vm_saved_check. The one decoder restore and the
+ * fuzzer use.
+ */
+int vm_saved_decode(struct vm_saved *s, const void *buf, size_t len, uint32_t read_flags,
+		    struct mig_err *err) __must_check;
+
 #endif

@@ -21,6 +21,12 @@ struct vcpu_state {
 	uint32_t mp_state;
 	uint32_t power_on;
 	uint8_t dev_id[32];   /* QMP device id of a plugged vCPU, NUL-terminated */
+	/* A PSCI CPU_ON accepted for this (off) vCPU and not yet applied when it was
+	 * paused: re-armed on load, so the guest's accepted call is never lost.
+	 * Subsection "cpu-on", written only when on_pending; optional, so old
+	 * builds still load the stream (and lose the call, as they always did). */
+	uint32_t on_pending;
+	uint64_t on_entry, on_ctx;
 	uint32_t nr_regs;
 	struct vcpu_reg regs[VCPU_STATE_MAX_REGS];
 };

@@ -4,7 +4,11 @@
  * twice: once as a snapshot load would (CRC checked, against a sample registry),
  * and once with the CRC ignored, so the fuzzer reaches the section decoders, where
  * every section is decoded against the sample descriptors whatever its name; and
- * once more as a bare section body.
+ * once more as a bare section body. Then the input goes through the real VM
+ * decoder restore uses (vm_saved_decode: the head, every VM section descriptor,
+ * the registry and the cross-checks of migration/vm/sections.c), CRC ignored so
+ * the mutations reach the cross-checks, and every section is also decoded with
+ * every real VM descriptor. The seed corpus includes the golden VM state.
  *
  *   clang -fsanitize=fuzzer,address,undefined ... (see the Makefile's fuzz target)
  *   build/fuzz/fuzz_state -max_total_time=60 corpus/ tests/data/
@@ -17,6 +21,7 @@
 #include "migration/format/registry.h"
 #include "migration/format/stream.h"
 #include "migration/format/vmstate.h"
+#include "migration/vm/sections.h"
 #include "migration/vm/topology.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -181,10 +186,49 @@ static void decode_body(const uint8_t *data, size_t size)
 	(void)vmstate_load(&topology_vmstate, &t, 1, data, size, 0, &err);
 }
 
+/* The VM's own sections, as restore decodes them (with the cross-checks). */
+static void vm_decode(const uint8_t *data, size_t size)
+{
+	static struct vm_saved *s;
+	struct mig_err err;
+	unsigned i;
+
+	if (!s && !(s = calloc(1, sizeof(*s))))
+		abort();
+	for (i = 0; i < LAYOUT_MAX_VCPUS; i++)
+		free(s->vcpus[i]);
+	memset(s, 0, sizeof(*s));
+	(void)vm_saved_decode(s, data, size, MIG_READ_IGNORE_CRC, &err);
+}
+
+/* Every section body with every real VM descriptor, whatever its name. */
+static void vm_decode_all(const uint8_t *data, size_t size)
+{
+	static const struct vmstate_desc *const descs[] = {
+		&config_vmstate, &topology_vmstate, &gic_dist_vmstate, &cpuhp_vmstate, &ged_vmstate,
+		&vcpu_vmstate, &gic_cpu_vmstate, &pl011_vmstate,
+	};
+	static void *scratch;
+	struct mig_reader r;
+	struct mig_section sec;
+	struct mig_err err;
+
+	if (!scratch && !(scratch = calloc(1, sizeof(struct vm_saved) + sizeof(struct vcpu_state))))
+		abort();
+	if (mig_reader_open(&r, data, size, 0, MIG_READ_IGNORE_CRC | MIG_READ_ANY_ARCH, &err))
+		return;
+	while (mig_reader_next(&r, &sec, &err) > 0)
+		for (size_t i = 0; i < sizeof(descs) / sizeof(descs[0]); i++)
+			(void)vmstate_load(descs[i], scratch, sec.version, sec.body, sec.body_len, sec.body_offset,
+					   &err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	registry_load(data, size);
 	decode_all(data, size);
 	decode_body(data, size);
+	vm_decode(data, size);
+	vm_decode_all(data, size);
 	return 0;
 }

@@ -116,7 +116,7 @@ static size_t sink_feed(void *ctx, const uint8_t *buf, size_t len)
 
 static void sink_quit(void *ctx)
 {
-	runner_request_exit(ctx, VM_EXIT_SHUTDOWN);
+	runner_request_exit(ctx, VM_EXIT_UI);
 }
 
 static const struct console_sink runner_sink = { .feed = sink_feed, .quit = sink_quit };
@@ -144,7 +144,7 @@ static void on_signal(struct event_loop *loop, int fd, uint32_t events, void *op
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	log_info("received signal %u: shutting down", si.ssi_signo);
-	runner_request_exit(r, VM_EXIT_SHUTDOWN);
+	runner_request_exit(r, VM_EXIT_SIGNAL);
 }
 
 static int setup_signals(struct runner *r)
@@ -173,13 +173,18 @@ static void emit_end(struct runner *r)
 		return; /* the guest lives on at the destination */
 	d = json_object_new_object();
 	switch (r->exit) {
+	/* QEMU's ShutdownCause names. */
 	case VM_EXIT_POWEROFF: reason = "guest-shutdown"; break;
 	case VM_EXIT_RESET: reason = "guest-reset"; break;
-	case VM_EXIT_ERROR: reason = "guest-panic"; break;
+	case VM_EXIT_CRASH: reason = "guest-panic"; break;
+	case VM_EXIT_SIGNAL: reason = "host-signal"; break;
+	case VM_EXIT_UI: reason = "host-ui"; break;
+	case VM_EXIT_ERROR: reason = "host-error"; break;
 	default: reason = "host-qmp-quit"; break;
 	}
 	json_object_object_add(d, "guest", json_object_new_boolean(r->exit == VM_EXIT_POWEROFF ||
-									r->exit == VM_EXIT_RESET));
+									r->exit == VM_EXIT_RESET ||
+									r->exit == VM_EXIT_CRASH));
 	json_object_object_add(d, "reason", json_object_new_string(reason));
 	runner_emit(r, r->exit == VM_EXIT_RESET ? "RESET" : "SHUTDOWN", d);
 }
@@ -396,7 +401,9 @@ out_destroy:
 			free(saved_cfg);
 			free(r->mig_params);
 			r->mig_params = NULL;
-			return ret < 0 ? ret : r->exit == VM_EXIT_ERROR ? -EIO : 0;
+			if (ret == 0 && r->migrated)
+				r->exit = VM_EXIT_MIGRATED;
+			return ret < 0 ? ret : r->exit == VM_EXIT_ERROR ? -EIO : (int)r->exit;
 		}
 		log_info("resetting the VM");
 		r->exit = VM_EXIT_NONE;

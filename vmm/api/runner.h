@@ -43,8 +43,9 @@ struct runner {
 };
 
 /* Runs the VM described by cfg (or, with restore_dir, the snapshot there) until
- * it powers off or is shut down. Returns 0, or -errno after printing one
- * "vmm: error:" line. */
+ * it powers off or is shut down. Returns why it ended (an enum vm_exit other than
+ * NONE, RESET and ERROR), or -errno after printing one "vmm: error:" line (a VMM
+ * failure). vmm/cli/main.c maps that to the exit status. */
 int runner_run(const struct vm_config *cfg, const char *restore_dir) __must_check;
 /* Waits for a live migration on `incoming` (vmm run --incoming), then runs the VM it brings. */
 int runner_run_incoming(const struct vm_config *cfg, const struct migrate_params *incoming) __must_check;

@@ -37,6 +37,17 @@ int cmd_qmp(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+
+/* Exit statuses of `vmm run` / `vmm restore` (README, "Exit status"). */
+#define VMM_EXIT_POWEROFF 0    /* the guest powered off */
+#define VMM_EXIT_FAILURE 1     /* the VMM failed, or bad host/KVM/payload input */
+#define VMM_EXIT_USAGE 2       /* bad command line */
+#define VMM_EXIT_GUEST_CRASH 3 /* the guest reported a crash (KVM_SYSTEM_EVENT_CRASH) */
+#define VMM_EXIT_HOST_SIGNAL 4 /* SIGINT, SIGTERM or SIGHUP */
+#define VMM_EXIT_HOST_QUIT 5   /* QMP quit, snapshot-save stop=true, Ctrl-A x */
+#define VMM_EXIT_MIGRATED 6    /* the guest migrated away: it runs on the destination */
+/* Maps runner_run()'s result to one of the above (vmm/cli/main.c). */
+int vmm_exit_status(int runner_ret);
 int cmd_describe_host(int argc, char **argv);
 int cmd_dump_descriptors(int argc, char **argv);
 

@@ -48,5 +48,5 @@ int cmd_restore(int argc, char **argv)
 		fprintf(stderr, "usage: vmm restore --from DIR [--api-socket PATH]\n");
 		return 2;
 	}
-	return runner_run(&cfg, dir) < 0 ? 1 : 0;
+	return vmm_exit_status(runner_run(&cfg, dir));
 }

@@ -10,6 +10,25 @@
 #include "vmm/core/log.h"
 #include "vmm/core/version.h"
 
+/*
+ * The exit status of `vmm run` and `vmm restore` (README, "Exit status"): what
+ * ended the VM, from runner_run()'s result.
+ */
+int vmm_exit_status(int runner_ret)
+{
+	if (runner_ret < 0)
+		return VMM_EXIT_FAILURE;
+	switch ((enum vm_exit)runner_ret) {
+	case VM_EXIT_POWEROFF: return VMM_EXIT_POWEROFF;
+	case VM_EXIT_CRASH: return VMM_EXIT_GUEST_CRASH;
+	case VM_EXIT_SIGNAL: return VMM_EXIT_HOST_SIGNAL;
+	case VM_EXIT_SHUTDOWN:
+	case VM_EXIT_UI: return VMM_EXIT_HOST_QUIT;
+	case VM_EXIT_MIGRATED: return VMM_EXIT_MIGRATED;
+	default: return VMM_EXIT_FAILURE;
+	}
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct migrate_params in;
@@ -28,8 +47,8 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	if (incoming)
-		return runner_run_incoming(&cfg, &in) < 0 ? 1 : 0;
-	return runner_run(&cfg, NULL) < 0 ? 1 : 0;
+		return vmm_exit_status(runner_run_incoming(&cfg, &in));
+	return vmm_exit_status(runner_run(&cfg, NULL));
 }
 
 static void usage(FILE *f)

@@ -139,9 +139,10 @@ static void complete_mmio(struct vcpu *v, bool *mmio_incomplete)
 /*
  * Waits until the thread may enter the guest: handles pause and stop requests,
  * idles while the vCPU is powered off (or the VM is ending), and applies a
- * pending PSCI CPU_ON. Returns true when the thread must end. Before it
- * acknowledges a request, an emulated MMIO access is completed and an accepted
- * CPU_ON is applied, so a paused vCPU's saved state is what the guest was told.
+ * pending PSCI CPU_ON (only while nothing is requested). Returns true when the
+ * thread must end. Before it acknowledges a request, an emulated MMIO access is
+ * completed; an accepted CPU_ON not yet applied stays pending (vcpu_save_state
+ * records it), so a paused vCPU's saved state is what the guest was told.
  */
 static bool wait_until_runnable(struct vcpu *v, bool *mmio_incomplete)
 {
@@ -155,7 +156,9 @@ static bool wait_until_runnable(struct vcpu *v, bool *mmio_incomplete)
 			pthread_mutex_lock(&v->lock);
 			continue;
 		}
-		if (v->on_pending && !v->halted) {
+		/* While a pause (or stop) is requested nothing changes this vCPU: an
+		 * accepted CPU_ON stays pending (it is saved and re-armed on load). */
+		if (v->req == VCPU_REQ_NONE && v->on_pending && !v->halted) {
 			entry = v->on_entry;
 			ctx = v->on_ctx;
 			pthread_mutex_unlock(&v->lock);
@@ -320,7 +323,7 @@ static void handle_system_event(struct vcpu *v)
 		break;
 	case KVM_SYSTEM_EVENT_CRASH:
 		log_err("guest reported a crash (vCPU %u)", v->id);
-		vm_request_exit(vm, VM_EXIT_POWEROFF);
+		vm_request_exit(vm, VM_EXIT_CRASH);
 		break;
 	default:
 		log_warn("unknown system event %u on vCPU %u: stopping the VM", v->run->system_event.type, v->id);

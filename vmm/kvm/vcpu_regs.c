@@ -71,7 +71,12 @@ int vcpu_save_state(struct vcpu *v, struct vcpu_state *s)
 		return ret;
 	}
 	s->mp_state = mp.mp_state;
+	pthread_mutex_lock(&v->lock);
 	s->power_on = v->power == VCPU_POWER_ON;
+	s->on_pending = v->on_pending;
+	s->on_entry = v->on_pending ? v->on_entry : 0;
+	s->on_ctx = v->on_pending ? v->on_ctx : 0;
+	pthread_mutex_unlock(&v->lock);
 	snprintf((char *)s->dev_id, sizeof(s->dev_id), "%s", v->dev_id);
 	ret = reg_list(v, &list);
 	if (ret < 0) {
@@ -147,5 +152,17 @@ int vcpu_load_state(struct vcpu *v, const struct vcpu_state *s)
 	 * Without userspace PSCI, KVM powers vCPUs on itself: their threads must run.
 	 */
 	v->power = (!v->vm->psci_user || s->mp_state != KVM_MP_STATE_STOPPED) ? VCPU_POWER_ON : VCPU_POWER_OFF;
+	/* An accepted CPU_ON that was not applied yet: the thread applies it once it runs. */
+	if (s->on_pending && v->power == VCPU_POWER_ON) {
+		log_err("vCPU %u: the snapshot has a pending CPU_ON for a vCPU that is on", v->id);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&v->lock);
+	v->on_pending = s->on_pending != 0;
+	v->on_entry = s->on_entry;
+	v->on_ctx = s->on_ctx;
+	pthread_mutex_unlock(&v->lock);
+	if (s->on_pending)
+		log_info("vCPU %u: re-armed a pending CPU_ON at 0x%llx", v->id, (unsigned long long)s->on_entry);
 	return 0;
 }

@@ -29,8 +29,11 @@ enum vm_exit {
 	VM_EXIT_NONE = 0,
 	VM_EXIT_POWEROFF, /* guest PSCI SYSTEM_OFF */
 	VM_EXIT_RESET,    /* guest PSCI SYSTEM_RESET: rebuild and boot again */
-	VM_EXIT_SHUTDOWN, /* host asked (signal, QMP quit) */
-	VM_EXIT_ERROR,    /* a vCPU failed */
+	VM_EXIT_SHUTDOWN, /* the host asked through QMP (quit, snapshot-save stop=true) */
+	VM_EXIT_ERROR,    /* the VMM failed (a vCPU ioctl, the event loop) */
+	VM_EXIT_SIGNAL,   /* the host sent SIGINT/SIGTERM/SIGHUP */
+	VM_EXIT_UI,       /* Ctrl-A x on the console */
+	VM_EXIT_CRASH,    /* the guest reported a crash (KVM_SYSTEM_EVENT_CRASH) */
 	VM_EXIT_MIGRATED, /* the guest runs on a live migration's destination now */
 };
 

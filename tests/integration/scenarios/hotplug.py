@@ -303,8 +303,10 @@ def qmp_control(ctx):
     expect(before and after and before != after,
            f"GED interrupt count did not change after system_powerdown: {before!r} -> {after!r}")
     ev = qmp_event("quit", "SHUTDOWN")
+    expect('"reason":"host-qmp-quit"' in ev and '"guest":false' in ev,
+           f"SHUTDOWN after quit: {ev} (expected reason host-qmp-quit, guest false)")
     st = vm.s.wait_exit(30)
-    expect(st.exited_ok, f"vmm after quit: {st} (expected exit status 0)")
+    expect(st.kind == "exit" and st.code == 5, f"vmm after quit: {st} (expected exit status 5, QMP quit)")
 
 
 @scenario("hotplug-reboot", tier="integration")

@@ -116,7 +116,8 @@ def snapshot_twice(ctx):
         ctx.sh(f"rm -rf {q(snapdir)}", 30)
         _snapshot(vm, snapdir, stop=True)
         st = vm.s.wait_exit(60)
-        expect(st.exited_ok, f"vmm after `snapshot --stop`: {st} (expected exit status 0)")
+        expect(st.kind == "exit" and st.code == 5,
+               f"vmm after `snapshot --stop`: {st} (expected exit status 5, a QMP-requested end)")
         vm = Restored(ctx, f"twice-r{i}", snapdir)
         c, _u, _d = _probe(vm)
         expect(c >= c0, f"restore {i}: counter {c}, was {c0} (expected to continue)")
@@ -132,7 +133,7 @@ def snapshot_twice(ctx):
 # (label, shell that damages the copy in $D, words one of which the error must contain)
 DAMAGE = [
     ("truncated state", "head -c 1000 $D/state > $D/s && mv $D/s $D/state", ["truncated"]),
-    ("truncated memory", "rm $D/memory && head -c 1048576 $G/memory > $D/memory", ["memory"]),
+    ("truncated memory", "rm $D/memory* && head -c 1048576 $M > $D/memory", ["memory"]),
     ("flipped byte", "printf '\\377' | dd of=$D/state bs=1 seek=600 conv=notrunc 2>/dev/null", ["CRC"]),
     ("another arch", "snapfix $D/state arch 62", ["x86_64", "arch"]),
     ("newer major format", "snapfix $D/state major 2", ["newer"]),
@@ -155,8 +156,12 @@ def snapshot_bad_input(ctx):
     problems, details = [], []
     for i, (label, damage, words) in enumerate(DAMAGE):
         d = f"/tmp/snap-bad{i}"
-        # The memory file is shared (a symlink): RAM in the test host is scarce.
-        st, out = ctx.sh(f"rm -rf {d} && mkdir {d} && cp {good}/state {d}/ && ln -s {good}/memory {d}/memory && "
+        # The memory file is shared (a symlink): RAM in the test host is scarce. It
+        # keeps the name the state gives it (memory-<CRC>), and is also linked as the
+        # legacy DIR/memory, which restore falls back to when the state's name is absent
+        # (snapfix recomputes the CRC, so a changed state names another file).
+        st, out = ctx.sh(f"rm -rf {d} && mkdir {d} && cp {good}/state {d}/ && M=$(ls {good}/memory-*) && "
+                         f"[ -f \"$M\" ] && ln -s $M {d}/ && ln -s $M {d}/memory && "
                          f"G={good} D={d} && {damage} && echo @ok", 60)
         if "@ok" not in out:
             problems.append(f"{label}: could not prepare the damaged copy: {out!r}")
@@ -203,3 +208,129 @@ def snapshot_bad_input(ctx):
     if problems:
         raise Fail(f"{len(problems)} of {len(DAMAGE) + 3} bad restores mishandled, first: {details[0]}",
                    details=details)
+
+
+# The guest onlines and offlines CPU 1 in a loop (PSCI CPU_ON / CPU_OFF).
+ONLINE_LOOP = ("(while :; do echo 1 > /sys/devices/system/cpu/cpu1/online; "
+               "echo 0 > /sys/devices/system/cpu/cpu1/online; done) > /dev/null 2>&1 & echo $! > /loop.pid; "
+               "echo started")
+
+
+@scenario("snapshot-during-online", tier="integration")
+def snapshot_during_online(ctx):
+    """Snapshots while the guest onlines/offlines a CPU in a loop; each restores with the CPU up or never accepted."""
+    vm = HotplugVM(ctx, "duron", cpus="boot=2,max=2", memory="128M")
+    st, out = vm.guest(ONLINE_LOOP, 60)
+    expect(st == 0 and "started" in out, f"guest online/offline loop did not start: {out!r}")
+    # Many snapshots in a row; keep up to 2 that caught a CPU_ON accepted but not yet
+    # applied (their vcpu section carries the "cpu-on" subsection) and 2 that did not.
+    vmm, sock = q(ctx.vmm), q(vm.sock)
+    st, out = ctx.sh(
+        "rm -rf /tmp/sdo-*; p=0; n=0; i=0; while [ $i -lt 16 ]; do i=$((i+1)); "
+        f"{vmm} snapshot --to /tmp/sdo-tmp --api {sock} > /dev/null 2>&1 || {{ echo \"@fail snapshot $i\"; break; }}; "
+        "if grep -q cpu-on /tmp/sdo-tmp/state; then p=$((p+1)); "
+        "  if [ $p -le 2 ]; then mv /tmp/sdo-tmp /tmp/sdo-pend$p; else rm -rf /tmp/sdo-tmp; fi; "
+        "else n=$((n+1)); if [ $n -le 2 ]; then mv /tmp/sdo-tmp /tmp/sdo-plain$n; else rm -rf /tmp/sdo-tmp; fi; fi; "
+        "done; echo \"@snaps $i pending $p\"", 900)
+    expect(not any(ln.startswith("@fail") for ln in out), f"snapshots during the loop: {out!r}")
+    line = next((ln for ln in out if ln.startswith("@snaps")), "@snaps ? pending ?")
+    ctx.note(f"  {line[1:]} (snapshots that caught a CPU_ON accepted but not yet applied)")
+    vm.s.kill("KILL")
+    vm.s.wait_exit(30)
+    st, out = ctx.sh("for d in /tmp/sdo-pend* /tmp/sdo-plain*; do [ -d $d ] && echo $d; done", 30)
+    dirs = [w for ln in out for w in ln.split() if w.startswith("/tmp/sdo-")]
+    expect(dirs, "no snapshot was kept")
+    for i, d in enumerate(dirs):
+        r = Restored(ctx, f"duron-r{i}", d)
+        # Let the loop run on in the restored guest, then stop it and look.
+        st, out = r.guest("sleep 3; kill $(cat /loop.pid); sleep 0.5; "
+                          "echo 1 > /sys/devices/system/cpu/cpu1/online; echo \"@on $?\"; "
+                          "cat /sys/devices/system/cpu/online; "
+                          "dmesg | grep -i -e 'failed to come online' -e 'Call trace' | head -3", 90)
+        expect(st == 0 and "@on 0" in out,
+               f"restore of {d}: onlining CPU 1 after the restore failed: {out!r}", dump=[r.s])
+        expect("0-1" in out, f"restore of {d}: online CPUs {out!r} (expected 0-1)", dump=[r.s])
+        bad = [ln for ln in out if "failed to come online" in ln.lower() or "call trace" in ln.lower()]
+        expect(not bad, f"restore of {d}: the guest logged {bad!r} (an accepted CPU_ON was lost)", dump=[r.s])
+        _rc, err = ctx.sh(f"gs_file duron-r{i} err | grep -c 're-armed a pending CPU_ON'", 30)
+        ctx.note(f"  {d}: restored, CPU 1 up; re-armed CPU_ON lines: {''.join(err).strip()}")
+        r.stop()
+    ctx.sh("rm -rf /tmp/sdo-*", 60)
+
+
+# Where vm_snapshot_save can be stopped (VMM_TEST_SNAPSHOT_STALL) and killed -9:
+# (point, whether the new snapshot is committed there).
+COMMIT_POINTS = [("memory-written", False), ("memory-renamed", False), ("state-written", False),
+                 ("state-renamed", True), ("old-memory-removed", True)]
+
+
+class _Stalling(Restored):
+    """A restored VM whose next snapshot stops at `point` (the test hook)."""
+
+    def __init__(self, ctx, name, snapdir, point):
+        self.ctx = ctx
+        self.sock = f"/tmp/{name}.qmp"
+        ctx.sh(f"rm -f {q(self.sock)}", 10)
+        self.s = ctx.session(name, ["/bin/busybox", "env", f"VMM_TEST_SNAPSHOT_STALL={point}", ctx.vmm,
+                                    "restore", "--from", snapdir, "--api-socket", self.sock])
+        self.s.start()
+
+
+def _pattern(vm):
+    """A new random pattern in guest memory: its md5."""
+    st, out = vm.guest("dd if=/dev/urandom of=/pat bs=1M count=4 2>/dev/null; md5sum /pat", 60)
+    expect(st == 0 and out and len(out[-1].split()[0]) == 32, f"guest pattern: {out!r}")
+    return out[-1].split()[0]
+
+
+@scenario("snapshot-crash-commit", tier="integration")
+def snapshot_crash_commit(ctx):
+    """kill -9 at every point of a second snapshot into the same DIR: DIR restores each time, memory is old or new."""
+    snapdir = "/tmp/snap-commit"
+    ctx.sh(f"rm -rf {q(snapdir)}", 30)
+    vm = HotplugVM(ctx, "commit", cpus="boot=1,max=2", memory="128M")
+    old = _pattern(vm)
+    _snapshot(vm, snapdir)
+    # A directory with someone else's files, or a symbolic link, is refused.
+    ctx.sh("rm -rf /tmp/snap-foreign /tmp/snap-link; mkdir /tmp/snap-foreign; echo x > /tmp/snap-foreign/notes; "
+           f"ln -s {q(snapdir)} /tmp/snap-link", 30)
+    for d, word in (("/tmp/snap-foreign", "did not write"), ("/tmp/snap-link", "symbolic link")):
+        st, out = vm.vmm("snapshot", "--to", d, timeout=120)
+        expect(st != 0 and word in " ".join(out), f"`vmm snapshot --to {d}`: status {st}, {out!r} "
+               f"(expected a refusal naming '{word}')")
+    st, out = ctx.sh("cat /tmp/snap-foreign/notes; ls /tmp/snap-foreign | wc -l", 30)
+    expect(out[:2] == ["x", "1"], f"the refused directory was changed: {out!r}")
+    ctx.sh("rm -rf /tmp/snap-foreign /tmp/snap-link", 30)
+    _crash(vm)
+    for i, (point, committed) in enumerate(COMMIT_POINTS):
+        r = _Stalling(ctx, f"commit-r{i}", snapdir, point)
+        st, out = r.guest("md5sum /pat", 60)
+        expect(st == 0 and out and out[-1].split()[0] == old,
+               f"before the crash at '{point}': restored memory {out!r}, expected md5 {old}", dump=[r.s])
+        new = _pattern(r)
+        # The snapshot client blocks (the VMM stalls in the save): run it in the background.
+        ctx.sh(f"({q(ctx.vmm)} snapshot --to {q(snapdir)} --api {q(r.sock)} > /dev/null 2>&1 &)", 30)
+        st, out = ctx.sh(f"i=0; while [ $i -lt 600 ]; do gs_file commit-r{i} err | grep -q 'stalled at' && break; "
+                         f"sleep 0.1; i=$((i+1)); done; gs_file commit-r{i} err | grep 'stalled at'", 90)
+        expect(any(point in ln for ln in out), f"the save never reached '{point}': {out!r}", dump=[r.s])
+        _crash(r)
+        st, files = ctx.sh(f"ls -a {q(snapdir)}", 30)
+        ctx.note(f"  killed -9 at '{point}': DIR holds {' '.join(' '.join(files).split())}")
+        # Whatever the point, DIR restores, with the old memory or the new one.
+        chk = Restored(ctx, f"commit-c{i}", snapdir)
+        st, out = chk.guest("md5sum /pat", 60)
+        got = out[-1].split()[0] if st == 0 and out else None
+        expect(got in (old, new), f"after kill -9 at '{point}': restored memory md5 {got} "
+               f"(expected the previous {old} or the new {new})", dump=[chk.s])
+        want = new if committed else old
+        expect(got == want, f"after kill -9 at '{point}': restored the {'previous' if got == old else 'new'} "
+               f"snapshot (expected the {'new' if committed else 'previous'} one)", dump=[chk.s])
+        # After the commit only the new snapshot's memory file remains (before it, the
+        # new one may be left over; the next save removes it).
+        mems = [w for w in " ".join(files).split() if w.startswith("memory")]
+        if point == "old-memory-removed":
+            expect(len(mems) == 1, f"after the save finished: memory files {mems} (expected only the new one)")
+        chk.s.kill("KILL")
+        chk.s.wait_exit(30)
+        old = got
+    ctx.sh(f"rm -rf {q(snapdir)}", 60)

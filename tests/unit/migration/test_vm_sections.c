@@ -128,3 +128,45 @@ Test(vm_sections, devices_and_machine)
 	free(h1);
 	free(h2);
 }
+
+/* A CPU_ON accepted but not applied when the vCPU paused is saved and loads back
+ * (subsection "cpu-on"); a stream without it has none; "pending while on" is refused. */
+Test(vm_sections, vcpu_state_pending_cpu_on)
+{
+	struct vcpu_state *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct mig_writer w;
+	struct mig_reader r;
+	struct mig_section sec;
+	struct mig_err err = { "" };
+
+	a->id = 4;
+	a->mp_state = 1; /* KVM_MP_STATE_STOPPED */
+	a->on_pending = 1;
+	a->on_entry = 0x40201000;
+	a->on_ctx = 0x1234;
+	a->nr_regs = 1;
+	a->regs[0] = (struct vcpu_reg){ .id = 0x603000000013c005ULL, .lo = 4 };
+	roundtrip(&vcpu_vmstate, a, b);
+	cr_assert_eq(memcmp(a, b, sizeof(*a)), 0, "the pending CPU_ON did not survive the round trip");
+	/* Not pending: the subsection is not written, and a loaded state has none pending. */
+	a->on_pending = 0;
+	a->on_entry = a->on_ctx = 0;
+	memset(b, 0xff, sizeof(*b));
+	b->nr_regs = 0;
+	roundtrip(&vcpu_vmstate, a, b);
+	cr_assert_eq(b->on_pending, 0);
+	cr_assert_eq(b->on_entry, 0);
+	/* Pending for a vCPU that is on: refused. */
+	a->on_pending = 1;
+	a->power_on = 1;
+	cr_assert_eq(mig_writer_init(&w, MIG_ARCH_AARCH64, 0), 0);
+	cr_assert_eq(mig_writer_add(&w, &vcpu_vmstate, 0, a, 0, &err), 0);
+	cr_assert_eq(mig_writer_finish(&w, &err), 0);
+	cr_assert_eq(mig_reader_open(&r, w.buf, w.len, MIG_ARCH_AARCH64, 0, &err), 0);
+	cr_assert_eq(mig_reader_next(&r, &sec, &err), 1);
+	cr_assert_lt(mig_section_load(&sec, &vcpu_vmstate, b, &err), 0);
+	cr_assert(strstr(err.msg, "already on"), "%s", err.msg);
+	mig_writer_fini(&w);
+	free(a);
+	free(b);
+}
