@@ -13,6 +13,7 @@ set -euo pipefail
 
 CACHE=${VMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmm}
 KERNEL_SERIES=6.12
+L1_MODULES="veth tls"
 SYSROOT_PKGS="libfdt-dev libfdt1 libzstd-dev libzstd1 liburing-dev liburing2 libssl-dev libssl3
   libmsgpack-dev libmsgpackc2 libjson-c-dev libjson-c5"
 HOST_PKGS="make gcc libc6-dev pkg-config python3 cpio zstd xz-utils device-tree-compiler acpica-tools
@@ -180,7 +181,9 @@ step_sysroot() {
 step_guest() {
 	local cn; cn=$(codename)
 	local kdir="$CACHE/kernel" bb="$CACHE/busybox"
-	if [ ! -f "$kdir/.done" ]; then
+	# The kernel's modules the test host loads: veth (two hosts for migration tests),
+	# tls (kernel TLS for migration). A cache made with another list is fetched anew.
+	if [ ! -f "$kdir/.done" ] || [ "$(cat "$kdir/modules.list" 2>/dev/null)" != "$L1_MODULES" ]; then
 		local meta dep ver
 		meta="linux-image-arm64:arm64"
 		dep=$(apt-cache show "$meta/$cn-backports" 2>/dev/null | sed -n 's/^Depends: *\(linux-image-[^ ,]*\).*/\1/p' | head -n1)
@@ -194,9 +197,13 @@ step_guest() {
 		cp "$kdir/x/boot/vmlinuz-$ver" "$kdir/Image"
 		cp "$kdir/x/boot/config-$ver" "$kdir/config"
 		echo "$ver" > "$kdir/version"
-		# Keep only the modules the test host may load (network namespaces for migration tests).
 		mkdir -p "$kdir/modules"
-		find "$kdir/x/lib/modules" -name 'veth.ko*' -exec cp {} "$kdir/modules/" \;
+		local m
+		for m in $L1_MODULES; do
+			find "$kdir/x/lib/modules" -name "$m.ko*" -exec cp {} "$kdir/modules/" \;
+			ls "$kdir/modules/$m".ko* >/dev/null 2>&1 || die "module $m.ko missing from $dep"
+		done
+		echo "$L1_MODULES" > "$kdir/modules.list"
 		rm -rf "$kdir/x" "$kdir"/*.deb
 		touch "$kdir/.done"
 	fi

@@ -26,9 +26,11 @@
 #include "migration/live/ctrl.h"
 #include "migration/live/ram_receiver.h"
 #include "migration/live/tls_creds.h"
+#include "migration/live/wire.h"
 #include "migration/vm/machine_state.h"
 #include "vmm/core/clock.h"
 #include "vmm/core/errbuf.h"
+#include "vmm/core/eventfd.h"
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
 #include "vmm/kvm/save.h"
@@ -71,11 +73,7 @@ struct migrate_in {
 
 static void wake(struct migrate_in *m)
 {
-	uint64_t one = 1;
-
-	if (write(m->mail_fd, &one, sizeof(one)) < 0) {
-		/* The counter is full: a wake-up is pending anyway. */
-	}
+	eventfd_signal(m->mail_fd);
 }
 
 static void set_status(struct migrate_in *m, enum migrate_status st)
@@ -152,10 +150,7 @@ static int on_offer(struct migrate_in *m, struct ram_receiver *r, const uint8_t 
 		return refuse(r, CTRL_REFUSE, "out of memory", e);
 	ram_receiver_set_regions(r, &m->region, 1);
 	us = (uint32_t)((clock_now_ns() - t0) / 1000);
-	reply[0] = (uint8_t)us;
-	reply[1] = (uint8_t)(us >> 8);
-	reply[2] = (uint8_t)(us >> 16);
-	reply[3] = (uint8_t)(us >> 24);
+	wire_put32(reply, us);
 	pthread_mutex_lock(&m->lock);
 	m->st.ram_total = m->vm->ram_size;
 	m->st.setup_ms = (clock_now_ns() - m->t0_ns) / 1000000;
@@ -197,10 +192,7 @@ static int on_state(struct migrate_in *m, struct ram_receiver *r, const uint8_t 
 		return refuse(r, CTRL_FAILED, err, e);
 	}
 	us = (uint32_t)((clock_now_ns() - t0) / 1000);
-	reply[0] = (uint8_t)us;
-	reply[1] = (uint8_t)(us >> 8);
-	reply[2] = (uint8_t)(us >> 16);
-	reply[3] = (uint8_t)(us >> 24);
+	wire_put32(reply, us);
 	return ram_receiver_ctrl_send(r, CTRL_LOADED, reply, sizeof(reply), e);
 }
 
@@ -417,13 +409,9 @@ static void on_mail(struct event_loop *loop, int fd, uint32_t events, void *opaq
 	unsigned n, i;
 	bool take, report;
 	enum migrate_status st;
-	uint64_t v;
-
 	(void)loop;
 	(void)events;
-	if (read(fd, &v, sizeof(v)) < 0) {
-		/* A spurious wake-up. */
-	}
+	eventfd_drain(fd);
 	pthread_mutex_lock(&m->lock);
 	take = m->take_pending;
 	m->take_pending = false;

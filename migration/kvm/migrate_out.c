@@ -25,6 +25,7 @@
 #include "migration/live/tls_creds.h"
 #include "vmm/core/clock.h"
 #include "vmm/core/errbuf.h"
+#include "vmm/core/eventfd.h"
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
 #include "vmm/kvm/dirty_log.h"
@@ -177,13 +178,9 @@ static void on_mail(struct event_loop *loop, int fd, uint32_t events, void *opaq
 {
 	struct migrate_out *m = opaque;
 	enum mail_op op;
-	uint64_t v;
-
 	(void)loop;
 	(void)events;
-	if (read(fd, &v, sizeof(v)) < 0) {
-		/* Nothing pending: a spurious wake-up. */
-	}
+	eventfd_drain(fd);
 	pthread_mutex_lock(&m->lock);
 	op = m->op_done ? MAIL_NONE : m->op;
 	pthread_mutex_unlock(&m->lock);
@@ -196,11 +193,7 @@ static void on_mail(struct event_loop *loop, int fd, uint32_t events, void *opaq
 
 static void wake_control(struct migrate_out *m)
 {
-	uint64_t one = 1;
-
-	if (write(m->mail_fd, &one, sizeof(one)) < 0) {
-		/* The counter is full: a wake-up is pending anyway. */
-	}
+	eventfd_signal(m->mail_fd);
 }
 
 static void queue_event_locked(struct migrate_out *m, const char *name, enum migrate_status st, uint64_t pass)

@@ -161,7 +161,7 @@ class Runner:
                 raise Setup("qemu-system-aarch64 not found (tools/setup.sh host installs qemu-system-arm)")
             l1cpio = os.path.join(self.work, "l1.cpio")
             size = images.write_l1_cpio(tree, l1cpio, busybox=busybox,
-                                        veth_xz=os.path.join(cache, "kernel", "modules", "veth.ko.xz"))
+                                        modules_dir=os.path.join(cache, "kernel", "modules"))
             self.big_files.append(l1cpio)
             self.note(f"L1 initramfs {size / 1e6:.1f} MB")
             self.ex = L1Executor(qemu, image, l1cpio, os.path.join(self.logs, "l1-console.log"), a.verbose)

@@ -105,7 +105,7 @@ def host_tree(prefix, *, image, initrd, l1_bins, vmm=None, standin=False, peer_r
     return t
 
 
-def write_l1_cpio(tree, out_path, *, busybox, veth_xz=None):
+def write_l1_cpio(tree, out_path, *, busybox, modules_dir=None):
     """The L1 initramfs: uncompressed newc cpio (the kernel unpacks it fastest)."""
     with open(out_path + ".tmp", "wb") as f:
         w = cpio.NewcWriter(f)
@@ -113,9 +113,11 @@ def write_l1_cpio(tree, out_path, *, busybox, veth_xz=None):
         w.file("bin/busybox", busybox, mode=0o755)
         w.symlink("bin/sh", "busybox")
         w.file("init", L1_INIT, mode=0o755)
-        if veth_xz and os.path.exists(veth_xz):
-            with open(veth_xz, "rb") as x:
-                w.data("lib/modules/veth.ko", lzma.decompress(x.read()), mode=0o644)
+        # The kernel modules the test host loads at boot (veth, tls), decompressed.
+        for name in sorted(os.listdir(modules_dir)) if modules_dir and os.path.isdir(modules_dir) else []:
+            if name.endswith(".ko.xz"):
+                with open(os.path.join(modules_dir, name), "rb") as x:
+                    w.data(f"lib/modules/{name[:-3]}", lzma.decompress(x.read()), mode=0o644)
         for path, kind, src, mode in tree.entries:
             if kind == "file":
                 w.file(path, src, mode)
