@@ -148,7 +148,7 @@ DAMAGE = [
 @scenario("snapshot-bad-input", tier="integration")
 def snapshot_bad_input(ctx):
     """Damaged snapshots: each a clear error naming the problem, no crash, nothing left running."""
-    vm = HotplugVM(ctx, "badsnap", cpus="boot=1,max=2", memory="128M")
+    vm = HotplugVM(ctx, "badsnap", cpus="boot=1,max=2", memory="256M")  # 128M is too tight for the guest kernel (seen: an OOM panic at boot)
     good = "/tmp/snap-good"
     ctx.sh(f"rm -rf {q(good)}", 30)
     _snapshot(vm, good, stop=True)
@@ -219,7 +219,7 @@ ONLINE_LOOP = ("(while :; do echo 1 > /sys/devices/system/cpu/cpu1/online; "
 @scenario("snapshot-during-online", tier="integration")
 def snapshot_during_online(ctx):
     """Snapshots while the guest onlines/offlines a CPU in a loop; each restores with the CPU up or never accepted."""
-    vm = HotplugVM(ctx, "duron", cpus="boot=2,max=2", memory="128M")
+    vm = HotplugVM(ctx, "duron", cpus="boot=2,max=2", memory="256M")  # 128M is too tight for the guest kernel (seen: an OOM panic at boot)
     st, out = vm.guest(ONLINE_LOOP, 60)
     expect(st == 0 and "started" in out, f"guest online/offline loop did not start: {out!r}")
     # Many snapshots in a row; keep up to 2 that caught a CPU_ON accepted but not yet
@@ -288,7 +288,7 @@ def snapshot_crash_commit(ctx):
     """kill -9 at every point of a second snapshot into the same DIR: DIR restores each time, memory is old or new."""
     snapdir = "/tmp/snap-commit"
     ctx.sh(f"rm -rf {q(snapdir)}", 30)
-    vm = HotplugVM(ctx, "commit", cpus="boot=1,max=2", memory="128M")
+    vm = HotplugVM(ctx, "commit", cpus="boot=1,max=2", memory="256M")  # 128M is too tight for the guest kernel (seen: an OOM panic at boot)
     old = _pattern(vm)
     _snapshot(vm, snapdir)
     # A directory with someone else's files, or a symbolic link, is refused.
