@@ -25,13 +25,14 @@
 #include "migration/compat/descriptors.h"
 #include "migration/compat/host_desc.h"
 #include "migration/compat/vm_desc.h"
+#include "vmm/qmp/client.h"
 
 #define EXIT_INCOMPATIBLE 1
 #define EXIT_USAGE 2
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vmm-compat check --source SNAPDIR|SOURCE.json --dest HOST.json [--json]\n"
+	fprintf(f, "usage: vmm-compat check --source SNAPDIR|SOURCE.json|qmp:SOCKET --dest HOST.json [--json]\n"
 		   "       vmm-compat describe-snapshot SNAPDIR\n"
 		   "       vmm-compat describe-build\n"
 		   "       vmm-compat dump-descriptors FILE|-\n"
@@ -68,6 +69,29 @@ static int load_json_file(const char *path, struct json_object **out, struct mig
 	return ret;
 }
 
+/* A running VM: its QMP socket answers x-query-migration-source. */
+static int load_running(const char *sock, struct vm_desc *d, struct mig_err *err)
+{
+	struct qmp_client *c;
+	struct json_object *o = NULL;
+	char *desc = NULL;
+	int ret = qmp_client_connect(sock, 10000, &c);
+
+	if (ret) {
+		mig_err_set(err, "cannot connect to %s: %s", sock, strerror(-ret));
+		return ret;
+	}
+	ret = qmp_client_execute(c, "x-query-migration-source", NULL, 60000, &o, &desc);
+	if (ret)
+		mig_err_set(err, "%s: x-query-migration-source: %s", sock, desc ? desc : strerror(-ret));
+	else
+		ret = vm_desc_from_json(o, d, err);
+	free(desc);
+	json_object_put(o);
+	qmp_client_close(c);
+	return ret;
+}
+
 static int load_source(const char *path, struct vm_desc *d, struct mig_err *err)
 {
 	struct stat st;
@@ -75,6 +99,8 @@ static int load_source(const char *path, struct vm_desc *d, struct mig_err *err)
 	size_t len;
 	int ret;
 
+	if (!strncmp(path, "qmp:", 4))
+		return load_running(path + 4, d, err);
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return vm_desc_from_snapshot(path, d, err);
 	ret = dj_read_file(path, &text, &len, err);

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migration/compat/vm_desc.h"
 #include "migration/kvm/migrate_in.h"
+#include "migration/kvm/vm_stream.h"
 #include "migration/kvm/migrate_out.h"
 #include "vmm/api/api.h"
 #include "vmm/api/runner.h"
@@ -287,6 +289,56 @@ static int cmd_migrate_incoming(void *opaque, struct json_object *args, struct j
 	return 0;
 }
 
+/*
+ * x-query-migration-source: what this VM needs of a destination, as `vmm-compat`
+ * reads it (its source description, vmm-source/1), from the state collected in a
+ * brief pause exactly as a migration's offer is.
+ */
+static int cmd_query_migration_source(void *opaque, struct json_object *args, struct json_object **ret,
+				      struct qmp_error *err)
+{
+	struct runner *r = opaque;
+	struct vm *vm = api_live_vm(r, err);
+	struct mig_err merr = { "" };
+	struct mig_writer w;
+	struct vm_desc *d;
+	char msg[512] = "";
+	enum vm_exit why;
+	int rc;
+
+	(void)args;
+	if (!vm)
+		return -EAGAIN;
+	if (api_topology_frozen(r, err))
+		return -EBUSY;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return qmp_error_set(err, QMP_ERROR_GENERIC, "out of memory");
+	if (!r->paused)
+		vm_pause_all(vm);
+	why = vm_process_events(vm);
+	rc = why == VM_EXIT_NONE ? vm_stream_save(vm, &w, msg, sizeof(msg)) : -ECANCELED;
+	if (!r->paused)
+		vm_resume_all(vm);
+	if (why != VM_EXIT_NONE) {
+		runner_request_exit(r, why);
+		free(d);
+		return qmp_error_set(err, QMP_ERROR_GENERIC, "the VM is shutting down");
+	}
+	if (rc == 0) {
+		rc = vm_desc_from_stream(w.buf, w.len, d, &merr);
+		mig_writer_fini(&w);
+		if (rc == 0)
+			rc = vm_desc_to_json(d, ret);
+		if (rc)
+			snprintf(msg, sizeof(msg), "%s", merr.msg[0] ? merr.msg : strerror(-rc));
+	}
+	free(d);
+	if (rc)
+		return qmp_error_set(err, QMP_ERROR_GENERIC, "cannot describe the VM: %s", msg);
+	return 0;
+}
+
 static const char *const incoming_args[] = { "uri", "tls-creds", NULL };
 static const char *const migrate_args[] = { "uri", "downtime-limit", "multifd-channels", "multifd-zstd-level",
 					    "tls-creds", "ktls", "x-hold-switchover", "keep", NULL };
@@ -301,5 +353,6 @@ const struct qmp_command api_migrate_commands[] = {
 	{ .name = "migrate-set-parameters", .fn = cmd_migrate_set_parameters, .args = set_params_args },
 	{ .name = "migrate-continue", .fn = cmd_migrate_continue, .args = continue_args },
 	{ .name = "migrate-incoming", .fn = cmd_migrate_incoming, .args = incoming_args },
+	{ .name = "x-query-migration-source", .fn = cmd_query_migration_source, .args = qmp_no_args },
 	{ 0 },
 };

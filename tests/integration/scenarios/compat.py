@@ -34,10 +34,15 @@ def compat_agrees(ctx):
     vm = Guest(ctx, hosts, "compat-a", cpus="boot=2,max=4")
     vm.plug(2)
     vm.wait_sysfs("enabled", "0-2")
+    # The running VM as the source (through its QMP socket).
+    st, codes, out = _compat(ctx, f"qmp:{vm.sock}")
+    problems = []
+    ctx.note(f"  running VM: exit {st}, findings {codes}")
+    if st != 0:
+        problems.append(f"running VM: vmm-compat exit {st}, {codes} ({' '.join(out)[:200]})")
     snap = "/tmp/snap-compat"
     ctx.sh(f"rm -rf {snap}*", 30)
     _snapshot(vm, snap)
-    problems = []
 
     # Compatible: vmm-compat says so, a real restore and a real migration work.
     st, codes, out = _compat(ctx, snap)
