@@ -60,15 +60,23 @@ class Guest(HotplugVM):
 class Incoming(HotplugVM):
     """`vmm run --incoming` on a host: no guest configuration, it comes from the source."""
 
-    def __init__(self, ctx, hosts, name, host=1, creds="good", plain=False):
+    def __init__(self, ctx, hosts, name, host=1, creds="good", plain=False, defer=False):
         self.ctx = ctx
         self.sock = f"/tmp/{name}.qmp"
         self.addr = (H1, H2)[host]
         ctx.sh(f"rm -f {q(self.sock)}", 10)
         sec = ["--plain"] if plain else ["--tls-dir", tls(ctx, creds)]
-        self.s = ctx.session(name, hosts.ns(host) + [ctx.vmm, "run", "--incoming", f"tcp:{self.addr}:{PORT}",
-                                                     *sec, "--api-socket", self.sock])
+        where = ["defer"] if defer else [f"tcp:{self.addr}:{PORT}", *sec]
+        self.s = ctx.session(name, hosts.ns(host) + [ctx.vmm, "run", "--incoming", *where,
+                                                     "--api-socket", self.sock])
         self.s.start()
+        if defer:
+            # QMP migrate-incoming gives the address and credentials.
+            rc, out = ctx.sh(f"l1util wait -p {self.s.pid} $T/s/{name}/err 'waiting for QMP' 20000", 40)
+            expect(rc == 0, f"`vmm run --incoming defer` did not start: {self.s.status()}")
+            creds_arg = "" if plain else tls(ctx, creds)
+            st, out = self.qmp("migrate-incoming", f'{{"uri":"tcp:{self.addr}:{PORT}","tls-creds":"{creds_arg}"}}')
+            expect(st == 0, f"migrate-incoming: {' '.join(out)[:200]}")
         rc, out = ctx.sh(f"l1util wait -p {self.s.pid} $T/s/{name}/err 'waiting for an incoming' 20000", 40)
         expect(rc == 0, f"`vmm run --incoming` did not start listening: {self.s.status()}; "
                + " / ".join(ctx.sh(f"tail -n 5 $T/s/{name}/err", 10)[1]))
@@ -132,7 +140,7 @@ def migrate_asymmetric(ctx):
     expect(st == 0 and "/machine/peripheral/core4" in "".join(out) and "core3" not in "".join(out),
            f"host2's query-hotpluggable-cpus: expected core4 plugged and core3 not, saw {' '.join(out)[:300]}")
     # Back to host1, then plug and unplug there.
-    back = Incoming(ctx, hosts, "mig-c", host=0)
+    back = Incoming(ctx, hosts, "mig-c", host=0, defer=True)
     migrate(dst, back)
     _source_gone(dst, "host2 -> host1")
     c2, _u2 = _check_guest(back, "0-1,4-5", c1, "back on host1")
