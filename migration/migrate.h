@@ -78,7 +78,10 @@ bool migrate_status_finished(enum migrate_status s);
 /* What query-migrate reports (QEMU's field names). */
 struct migrate_stats {
 	enum migrate_status status;
-	uint64_t total_ms, setup_ms, downtime_ms, expected_downtime_ms;
+	uint64_t total_ms, setup_ms, expected_downtime_ms;
+	uint64_t downtime_ms;        /* vCPUs paused on the source -> the guest runs on the destination */
+	uint64_t source_downtime_ms; /* paused -> the destination has all the state (QEMU's definition) */
+	uint64_t dest_load_ms;       /* the destination's decode and load of the final state */
 	uint64_t passes;             /* dirty-sync-count */
 	uint64_t ram_total, ram_remaining;
 	uint64_t ram_transferred;    /* bytes on the wire (before TLS) */

@@ -375,7 +375,8 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	const uint8_t *reply;
 	size_t rlen;
 	uint32_t pass = 0, us;
-	uint64_t t, raw, wire0, remaining, rate = 0;
+	uint64_t t, raw, wire0, remaining, rate = 0, t_collect = 0, t_ram = 0, t_loaded = 0;
+	size_t state_len = 0;
 	int ret;
 
 	*acked = false;
@@ -501,6 +502,7 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	ret = call_control(m, MAIL_SWITCHOVER, errbuf, errlen);
 	if (ret)
 		goto fail;
+	t_collect = clock_now_ns();
 	vm_throttle_stop(vm);
 	raw = 0;
 	ret = kvm_dirty_log_sync(&dl, &dirty);
@@ -510,16 +512,29 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 		ret = send_dirty(m, s, &dirty, &raw, &merr);
 	if (!ret)
 		ret = ram_sender_sync(s, pass, &merr);
+	t_ram = clock_now_ns();
+	state_len = m->state.len;
 	if (!ret)
 		ret = exchange(s, CTRL_STATE, m->state.buf, m->state.len, CTRL_LOADED, CTRL_FAILED, &reply, &rlen, &merr);
+	t_loaded = clock_now_ns();
 	mig_writer_fini(&m->state);
 	if (ret)
 		goto fail;
 	/* The acknowledgement: the destination owns the guest now. */
 	*acked = true;
-	pthread_mutex_lock(&m->lock);
-	m->acked = true;
-	pthread_mutex_unlock(&m->lock);
+	{
+		/* QEMU's "downtime": paused -> the destination has everything (its load time excluded). */
+		uint64_t load_ns = 0;
+		uint32_t load_us;
+
+		if (ctrl_parse_u32(CTRL_LOADED, reply, rlen, &load_us, &merr) == 0)
+			load_ns = (uint64_t)load_us * 1000;
+		pthread_mutex_lock(&m->lock);
+		m->acked = true;
+		m->st.source_downtime_ms = (t_loaded - m->pause_ns > load_ns ? t_loaded - m->pause_ns - load_ns : 0) / 1000000;
+		m->st.dest_load_ms = load_ns / 1000000;
+		pthread_mutex_unlock(&m->lock);
+	}
 	ret = exchange(s, CTRL_COMMIT, NULL, 0, CTRL_RUNNING, CTRL_FAILED, &reply, &rlen, &merr);
 	if (ret) {
 		mig_err_prefix(&merr, "the destination acknowledged the state but did not confirm it runs the guest "
@@ -528,6 +543,12 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	}
 	pthread_mutex_lock(&m->lock);
 	m->st.downtime_ms = (clock_now_ns() - m->pause_ns) / 1000000;
+	/* Where the downtime went, for whoever tunes it. */
+	log_info("switchover: pause and collect %.1f ms (%zu bytes of state), last %llu KiB of RAM %.1f ms, "
+		 "state to loaded %.1f ms (of which the destination's load %llu ms), commit to running %.1f ms",
+		 (double)(t_collect - m->pause_ns) / 1e6, state_len, (unsigned long long)(raw >> 10),
+		 (double)(t_ram - t_collect) / 1e6, (double)(t_loaded - t_ram) / 1e6,
+		 (unsigned long long)m->st.dest_load_ms, (double)(clock_now_ns() - t_loaded) / 1e6);
 	pthread_mutex_unlock(&m->lock);
 	update_stats(m, s, &pc, 0, rate);
 	if (ram_sender_finish(s, &merr))

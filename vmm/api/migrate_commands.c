@@ -187,8 +187,11 @@ static int cmd_query_migrate(void *opaque, struct json_object *args, struct json
 		return 0;
 	add_u64(o, "total-time", st.total_ms);
 	add_u64(o, "setup-time", st.setup_ms);
-	if (st.status == MIGRATE_COMPLETED)
+	if (st.status == MIGRATE_COMPLETED) {
 		add_u64(o, "downtime", st.downtime_ms);
+		add_u64(o, "x-downtime-source", st.source_downtime_ms);
+		add_u64(o, "x-destination-load", st.dest_load_ms);
+	}
 	else
 		add_u64(o, "expected-downtime", st.expected_downtime_ms);
 	if (st.throttle_pct)

@@ -156,9 +156,11 @@ int cmd_migrate(int argc, char **argv)
 		if (!strcmp(st, "completed")) {
 			double tx = (double)get_i(ram, "transferred");
 
-			printf("migration completed to %s:%u: total %lld ms, downtime %lld ms, %.1f MiB on the wire, "
+			printf("migration completed to %s:%u: total %lld ms, downtime %lld ms (%lld ms until the "
+			       "destination had the state, %lld ms its load), %.1f MiB on the wire, "
 			       "%lld passes, compression %.2f:1%s\n",
 			       p.host, p.port, (long long)get_i(info, "total-time"), (long long)get_i(info, "downtime"),
+			       (long long)get_i(info, "x-downtime-source"), (long long)get_i(info, "x-destination-load"),
 			       tx / 1048576.0, (long long)get_i(ram, "dirty-sync-count"), get_d(info, "x-compression-ratio"),
 			       plain ? ", plain TCP" : get_i(info, "x-ktls") ? ", TLS (kernel)" : ", TLS");
 			if (!keep) {
