@@ -27,6 +27,8 @@ V_IMAGE = "guest/Image"
 V_INITRD = "guest/rootfs.cpio.gz"
 V_PEER_BIN = "peer/bin/qemu-system-aarch64"
 V_PEER_LIB = "peer/lib"
+# Kernel modules of the test host: veth (two hosts for migration), tls (kernel TLS).
+L1_MODULES = ("veth", "tls")
 
 
 def _base_dirs(w):
@@ -113,11 +115,12 @@ def write_l1_cpio(tree, out_path, *, busybox, modules_dir=None):
         w.file("bin/busybox", busybox, mode=0o755)
         w.symlink("bin/sh", "busybox")
         w.file("init", L1_INIT, mode=0o755)
-        # The kernel modules the test host loads at boot (veth, tls), decompressed.
-        for name in sorted(os.listdir(modules_dir)) if modules_dir and os.path.isdir(modules_dir) else []:
-            if name.endswith(".ko.xz"):
-                with open(os.path.join(modules_dir, name), "rb") as x:
-                    w.data(f"lib/modules/{name[:-3]}", lzma.decompress(x.read()), mode=0o644)
+        # The kernel modules the test host loads at boot, decompressed (setup keeps them).
+        for mod in L1_MODULES:
+            path = os.path.join(modules_dir or "", f"{mod}.ko.xz")
+            if modules_dir and os.path.exists(path):
+                with open(path, "rb") as x:
+                    w.data(f"lib/modules/{mod}.ko", lzma.decompress(x.read()), mode=0o644)
         for path, kind, src, mode in tree.entries:
             if kind == "file":
                 w.file(path, src, mode)
