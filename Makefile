@@ -85,6 +85,7 @@ endif
 ARM_OBJS := $(PORTABLE_SRCS:%.c=$(ARM_DIR)/obj/%.o) $(ARM64_KVM_SRCS:%.c=$(ARM_DIR)/obj/%.o) \
 	$(MAIN_SRC:%.c=$(ARM_DIR)/obj/%.o)
 VMM_BIN := $(ARM_DIR)/vmm
+ARM_BENCH := $(ARM_DIR)/transport_bench
 L1_BINS := $(L1_SRCS:tests/l1/%.c=$(ARM_DIR)/l1/%)
 
 SETUP_STAMP := $(O)/.setup-host
@@ -93,7 +94,7 @@ SETUP_STAMP := $(O)/.setup-host
 all: native arm64
 
 native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%) $(BENCH_NATIVE)
-arm64: $(VMM_BIN) $(L1_BINS) $(NATIVE_TOOLS:%=$(ARM_DIR)/%)
+arm64: $(VMM_BIN) $(L1_BINS) $(NATIVE_TOOLS:%=$(ARM_DIR)/%) $(ARM_BENCH)
 
 # Installs missing host packages once per build tree (the script itself is idempotent).
 $(SETUP_STAMP): tools/setup.sh
@@ -188,6 +189,11 @@ $(BENCH_NATIVE): $(NATIVE_DIR)/obj/tests/bench/transport_bench.o $(NATIVE_DIR)/o
 
 bench-native: $(BENCH_NATIVE)
 	$(BENCH_NATIVE)
+
+# The same bench for the arm64 test host, where the kernel offers TLS (tests/integration bench tier).
+$(ARM_BENCH): $(ARM_DIR)/obj/tests/bench/transport_bench.o $(ARM_DIR)/obj/tests/unit/live/live_test.o $(ARM_LIB)
+	@echo "  LD64    $@"
+	$(Q)$(ARM_CC) $(ARM_LDFLAGS) -o $@ $(filter %.o,$^) $(ARM_LIB) $(ARM_LDLIBS)
 
 # libFuzzer target for the state stream reader (clang). make fuzz FUZZ_TIME=60
 FUZZ_DIR := $(O)/fuzz

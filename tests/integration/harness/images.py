@@ -98,7 +98,7 @@ def host_tree(prefix, *, image, initrd, l1_bins, vmm=None, standin=False, peer_r
         t.file(f"{prefix}/{V_VMM}", STANDIN, 0o755)
     elif vmm:
         t.file(f"{prefix}/{V_VMM}", vmm, 0o755)
-        for tool in ("vmm-inspect", "vmm-compat"):
+        for tool in ("vmm-inspect", "vmm-compat", "transport_bench"):
             path = os.path.join(os.path.dirname(vmm), tool)
             if os.path.exists(path):
                 t.file(f"{prefix}/bin/{tool}", path, 0o755)
