@@ -271,6 +271,43 @@ def hotplug_hostile(ctx):
     vm.stop()
 
 
+def guest_errors(vm):
+    """QMP x-query-guest-errors: {counter: value} of what the VMM absorbed from the guest."""
+    st, out = vm.qmp("x-query-guest-errors")
+    text = " ".join(out)
+    got = {k: int(v) for k, v in re.findall(r'"([a-z-]+)":\s*(\d+)', text)}
+    expect(st == 0 and "mmio-bad-accesses" in got,
+           f"x-query-guest-errors: status {st}, {text[:300]!r} (expected the guest error counters)")
+    return got
+
+
+@scenario("hostile-nisv", tier="integration")
+def hostile_nisv(ctx):
+    """ldp/stp (no syndrome for KVM) to the UART, the hot-plug block and unassigned space: the guest
+    process gets an external abort (SIGBUS), vmm keeps running and plugging."""
+    vm = HotplugVM(ctx, "nisv", cmdline="console=ttyAMA0 quiet iomem=relaxed")
+    before = guest_errors(vm)
+    targets = {"UART": 0x09000010, "hot-plug block": 0x090C0000, "unassigned": 0x09100000}
+    n = 0
+    for what, addr in targets.items():
+        for op in ("ldp", "stp"):
+            st, out = vm.guest(f"gmmio {op} {addr:#x}; echo \"@gmmio $?\"", timeout=30)
+            rc = next((int(ln.split()[1]) for ln in out if ln.startswith("@gmmio ")), None)
+            expect(not any(" done" in ln for ln in out),
+                   f"guest `{op}` to the {what} at {addr:#x} completed: {out!r} (expected an external abort)")
+            expect(rc == 128 + 7, f"guest `{op}` to the {what} at {addr:#x}: exit status {rc}, {out!r} "
+                   f"(expected 135: killed by SIGBUS, the injected external abort)")
+            expect(vm.s.status().running, f"vmm ended after the guest's `{op}` to the {what}: {vm.s.status()}")
+            n += 1
+    after = guest_errors(vm)
+    aborts = after.get("mmio-nisv-aborts", 0) - before.get("mmio-nisv-aborts", 0)
+    ctx.note(f"  {n} undecodable accesses, vmm injected {aborts} external aborts")
+    expect(aborts == n, f"x-query-guest-errors mmio-nisv-aborts grew by {aborts} (expected {n}, one per access)")
+    vm.plug_online(4, "0-1,4", "0-1,4")
+    vm.runs_on(4)
+    vm.stop()
+
+
 @scenario("qmp-control", tier="integration")
 def qmp_control(ctx):
     """QMP on a real guest: status, stop/cont with events, ACPI_DEVICE_OST, power button, quit."""
