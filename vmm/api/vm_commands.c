@@ -119,6 +119,14 @@ static int cmd_x_query_guest_errors(void *opaque, struct json_object *args, stru
 	o = json_object_new_object();
 	add_count(o, "mmio-bad-accesses", &vm->bus.bad_accesses);
 	add_count(o, "mmio-nisv-aborts", &vm->guest_nisv_aborts);
+	if (vm->ost_ready) {
+		uint64_t coalesced, limited, dropped;
+
+		ost_queue_counts(&vm->ost, &coalesced, &limited, &dropped);
+		add_count(o, "ost-coalesced", &coalesced);
+		add_count(o, "ost-rate-limited", &limited);
+		add_count(o, "ost-dropped", &dropped);
+	}
 	json_object_object_add(o, "nisv-to-user", json_object_new_boolean(vm->nisv_user));
 	*ret = o;
 	return 0;

@@ -251,6 +251,7 @@ def hotplug_refusals(ctx):
 def hotplug_hostile(ctx):
     """The guest pokes the hot-plug block, GED and unassigned MMIO; vmm survives; plug/unplug still work."""
     vm = HotplugVM(ctx, "hostile", cmdline="console=ttyAMA0 quiet iomem=relaxed")
+    before = guest_errors(vm)
     script = (
         "n=0; for i in $(seq 1 100); do "
         "for base in 0x090C0000 0x09080000 0x09010000 0x0A000000 0x09100000; do "
@@ -262,6 +263,24 @@ def hotplug_hostile(ctx):
     expect(pokes is not None, f"the guest's register poking did not finish: {out[-3:]!r}")
     ctx.note(f"  guest made {pokes.split()[1]} accesses")
     expect(vm.s.status().running, "vmm died while the guest poked registers")
+    # The accesses must have reached the VMM: 0x09010000 and 0x09100000 are unassigned, so
+    # each of their 100 x 3 widths x (read + write) is a bad access the bus counts.
+    mid = guest_errors(vm)
+    bad = mid["mmio-bad-accesses"] - before["mmio-bad-accesses"]
+    ctx.note(f"  vmm counted {bad} bad MMIO accesses")
+    expect(bad >= 1200, f"x-query-guest-errors mmio-bad-accesses grew by {bad} (expected >= 1200: "
+           f"the unassigned accesses did not reach the VMM)")
+    # A guest writing _OST in a loop: coalesced / rate-limited, not one QMP event per write.
+    flood = ("devmem 0x090C0000 32 0; devmem 0x090C0005 8 2; "
+             "for i in $(seq 1 300); do devmem 0x090C0008 32 $i; done; echo @flood")
+    st, out = vm.guest(flood, timeout=300)
+    expect("@flood" in out, f"the guest's _OST flood did not finish: {out[-3:]!r}")
+    after = guest_errors(vm)
+    limited = after.get("ost-rate-limited", 0) - mid.get("ost-rate-limited", 0)
+    ctx.note(f"  300 guest _OST writes: {limited} rate-limited")
+    expect(limited >= 100, f"x-query-guest-errors ost-rate-limited grew by {limited} after 300 _OST writes "
+           f"(expected >= 100: at most {32} + 10/s are forwarded)")
+    expect(vm.s.status().running, "vmm died during the guest's _OST flood")
     st, err = ctx.sh(f"wc -l < {q(ctx.runner.ex.T)}/s/hostile/err", 10)
     ctx.note(f"  vmm log lines: {err[0] if err else '?'}")
     expect(err and int(err[0]) < 500, f"vmm log not rate-limited: {err[0] if err else '?'} lines")
