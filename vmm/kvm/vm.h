@@ -143,5 +143,8 @@ void vm_throttle_stop(struct vm *vm);
 
 void vm_pause_all(struct vm *vm);
 void vm_resume_all(struct vm *vm);
+/* Control thread: pauses the VM unless it already is (QMP stop, a snapshot);
+ * returns true when it paused it, and then the caller resumes it (vm_resume_all). */
+bool vm_pause_if_running(struct vm *vm);
 
 #endif

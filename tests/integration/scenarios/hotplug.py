@@ -327,6 +327,43 @@ def hostile_nisv(ctx):
     vm.stop()
 
 
+@scenario("hotplug-gicr-reset", tier="integration")
+def hotplug_gicr_reset(ctx):
+    """What the guest wrote into a parked vCPU's redistributor (live in KVM) is reset when it is plugged."""
+    vm = HotplugVM(ctx, "gicr", cmdline="console=ttyAMA0 quiet iomem=relaxed")
+    # vCPU 4's redistributor: GICR base 0x080A0000 + 4 x 128 KiB; its SGI frame is the second 64 KiB.
+    sgi = 0x080A0000 + 4 * 0x20000 + 0x10000
+    regs = {"GICR_IPRIORITYR0+16": sgi + 0x410, "GICR_ISENABLER0": sgi + 0x100, "GICR_ISPENDR0": sgi + 0x200}
+    poke = {"GICR_IPRIORITYR0+16": "0xa0a0a0a0", "GICR_ISENABLER0": "0x00f00000", "GICR_ISPENDR0": "0x00100000"}
+
+    def read_all():
+        got = {}
+        for name, addr in regs.items():
+            st, out = vm.guest(f"devmem {addr:#x} 32")
+            got[name] = int(out[0], 16) if st == 0 and out and out[0].startswith("0x") else None
+        return got
+
+    for name, addr in regs.items():
+        vm.guest(f"devmem {addr:#x} 32 {poke[name]}")
+    dirty = read_all()
+    ctx.note(f"  parked vCPU 4's redistributor after the guest wrote it: "
+             + ", ".join(f"{k}={v:#x}" if v is not None else f"{k}=?" for k, v in dirty.items()))
+    expect(dirty["GICR_IPRIORITYR0+16"] == 0xa0a0a0a0,
+           f"the guest's write to a parked redistributor did not stick ({dirty}); the test proves nothing")
+    # Plugged (not yet onlined: the guest's GIC driver has not touched it yet).
+    vm.plug(4)
+    vm.wait_sysfs("enabled", "0-1,4")
+    clean = read_all()
+    ctx.note(f"  after the plug: " + ", ".join(f"{k}={v:#x}" if v is not None else f"{k}=?" for k, v in clean.items()))
+    want = {"GICR_IPRIORITYR0+16": 0, "GICR_ISENABLER0": 0x0000ffff, "GICR_ISPENDR0": 0}
+    bad = {k: v for k, v in clean.items() if v != want[k]}
+    expect(not bad, f"vCPU 4's redistributor after the plug: {bad} (expected reset values {want})")
+    vm.online(4)
+    vm.wait_sysfs("online", "0-1,4")
+    vm.runs_on(4)
+    vm.stop()
+
+
 @scenario("qmp-control", tier="integration")
 def qmp_control(ctx):
     """QMP on a real guest: status, stop/cont with events, ACPI_DEVICE_OST, power button, quit."""
