@@ -127,6 +127,7 @@ static int cmd_x_query_guest_errors(void *opaque, struct json_object *args, stru
 		add_count(o, "ost-rate-limited", &limited);
 		add_count(o, "ost-dropped", &dropped);
 	}
+	add_count(o, "console-output-dropped", &r->console.dropped);
 	json_object_object_add(o, "nisv-to-user", json_object_new_boolean(vm->nisv_user));
 	*ret = o;
 	return 0;
