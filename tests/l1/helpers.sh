@@ -30,6 +30,7 @@ gs_start_stalled() {
 	rm -rf "$_d"
 	mkdir -p "$_d/cwd" || return 1
 	mkfifo "$_d/in" "$_d/pipe" || return 1
+	: > "$_d/out"
 	printf '%s\n' "$*" > "$_d/cmdline"
 	(
 		exec 3<"$_d/pipe"

@@ -131,6 +131,9 @@ static void report_drops(struct console *c)
 		 (unsigned long long)(d - c->dropped_reported), (unsigned long long)d);
 	c->dropped_reported = d;
 	c->drop_log_ms = now;
+	pthread_mutex_lock(&c->out_lock);
+	c->drop_wake = false; /* the next drop reports again (rate-limited) */
+	pthread_mutex_unlock(&c->out_lock);
 }
 
 static void watch_out(struct console *c, bool on)
@@ -319,7 +322,7 @@ void console_wake(struct console *c)
 
 void console_output(struct console *c, uint8_t byte)
 {
-	bool was_empty;
+	bool was_empty, report = false;
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&c->out_lock);
@@ -328,6 +331,9 @@ void console_output(struct console *c, uint8_t byte)
 		c->out_head = (c->out_head + 1) % CONSOLE_OUT_LEN;
 		c->out_len--;
 		__atomic_add_fetch(&c->dropped, 1, __ATOMIC_RELAXED);
+		/* Nothing else wakes the control thread while stdout stays full: once per report. */
+		report = !c->drop_wake;
+		c->drop_wake = true;
 	}
 	was_empty = c->out_len == 0;
 	c->out[(c->out_head + c->out_len) % CONSOLE_OUT_LEN] = byte;
@@ -335,7 +341,7 @@ void console_output(struct console *c, uint8_t byte)
 	pthread_mutex_unlock(&c->out_lock);
 	/* Wake the control thread when output starts waiting; while stdout is full,
 	 * EPOLLOUT wakes it instead. */
-	if (was_empty && write(c->out_wake_fd, &one, sizeof(one)) < 0) {
+	if ((was_empty || report) && write(c->out_wake_fd, &one, sizeof(one)) < 0) {
 		/* Counter full: a wake-up is pending anyway. */
 	}
 }

@@ -56,6 +56,7 @@ struct console {
 	bool out_waiting;                 /* EPOLLOUT armed: stdout was full */
 	bool out_broken;                  /* stdout failed (EPIPE, ...): output is discarded */
 	int64_t drop_log_ms;
+	bool drop_wake;                   /* out_lock: a drop woke the control thread to report it */
 	struct event_loop *loop;
 	const struct console_sink *sink;
 	void *sink_ctx;
