@@ -39,6 +39,7 @@ PORTABLE_SRCS := $(filter-out $(MAIN_SRC) $(ARM64_KVM_SRCS),$(sort $(shell find 
 UNIT_SRCS := $(sort $(wildcard tests/unit/*.c tests/unit/*/*.c))
 NATIVE_TOOLS := $(patsubst tools/%.c,%,$(sort $(wildcard tools/*.c)))
 L1_SRCS := $(sort $(wildcard tests/l1/*.c))
+GUEST_SRCS := $(sort $(wildcard tests/guest/*.c))
 
 WARN := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wundef -Wshadow \
 	-Wwrite-strings -Wsign-compare -Wpointer-arith -Wvla -Wimplicit-fallthrough
@@ -87,6 +88,7 @@ ARM_OBJS := $(PORTABLE_SRCS:%.c=$(ARM_DIR)/obj/%.o) $(ARM64_KVM_SRCS:%.c=$(ARM_D
 VMM_BIN := $(ARM_DIR)/vmm
 ARM_BENCH := $(ARM_DIR)/transport_bench
 L1_BINS := $(L1_SRCS:tests/l1/%.c=$(ARM_DIR)/l1/%)
+GUEST_BINS := $(GUEST_SRCS:tests/guest/%.c=$(ARM_DIR)/guest/%)
 
 SETUP_STAMP := $(O)/.setup-host
 
@@ -94,7 +96,7 @@ SETUP_STAMP := $(O)/.setup-host
 all: native arm64
 
 native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%) $(BENCH_NATIVE)
-arm64: $(VMM_BIN) $(L1_BINS) $(NATIVE_TOOLS:%=$(ARM_DIR)/%) $(ARM_BENCH)
+arm64: $(VMM_BIN) $(L1_BINS) $(GUEST_BINS) $(NATIVE_TOOLS:%=$(ARM_DIR)/%) $(ARM_BENCH)
 
 # Installs missing host packages once per build tree (the script itself is idempotent).
 $(SETUP_STAMP): tools/setup.sh
@@ -148,6 +150,12 @@ $(ARM_DIR)/l1/%: tests/l1/%.c | $(SETUP_STAMP) $(ARM_DEPS)
 	@mkdir -p $(@D)
 	@echo "  LD64    $@"
 	$(Q)$(ARM_CC) $(BASE_CFLAGS) $(if $(filter aarch64,$(HOST_ARCH)),,-static) -o $@ $<
+
+# Static helpers of the L2 test guest (its /bin, tests/integration/harness/images.py).
+$(ARM_DIR)/guest/%: tests/guest/%.c | $(SETUP_STAMP) $(ARM_DEPS)
+	@mkdir -p $(@D)
+	@echo "  LD64    $@"
+	$(Q)$(ARM_CC) $(BASE_CFLAGS) -static -o $@ $<
 
 check: check-unit check-fuzz check-integration
 

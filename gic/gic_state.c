@@ -64,3 +64,19 @@ const struct vmstate_desc gic_cpu_vmstate = {
 	.name = "gicv3-cpu", .version = 1, .min_version = 1,
 	.size = sizeof(struct gic_cpu_state), .fields = cpu_fields,
 };
+
+void gic_cpu_reset_state(struct gic_cpu_state *c)
+{
+	struct gic_cpu_state r = {
+		.mpidr = c->mpidr,
+		.accessible = c->accessible,
+		.group0 = 0xffffffffu,   /* every SGI/PPI in group 1 (KVM's GICv3 model) */
+		.enable0 = 0x0000ffffu,  /* SGIs enabled, PPIs disabled */
+		.config0 = 0xaaaaaaaau,  /* SGIs edge-triggered */
+		.config1 = 0,            /* PPIs level-sensitive */
+		.icc_sre = c->icc_sre,   /* SRE, DFB, DIB: fixed by KVM */
+		.icc_ctlr = c->icc_ctlr & ~GIC_ICC_CTLR_RW_MASK,
+	};
+
+	*c = r;
+}

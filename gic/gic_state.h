@@ -48,6 +48,19 @@ struct gic_cpu_state {
 	uint64_t icc_ap1r[GIC_ICC_AP_REGS];
 };
 
+/* ICC_CTLR_EL1: the bits the guest can write (CBPR, EOImode, PMHE); the rest is read-only. */
+#define GIC_ICC_CTLR_RW_MASK 0x43ULL
+
+/*
+ * The state a fresh KVM vCPU's redistributor and CPU interface start with
+ * (Linux's kvm_vgic_vcpu_init for a GICv3: private interrupts in group 1, SGIs
+ * enabled and edge, PPIs level, priorities 0, nothing pending or active; the
+ * CPU interface's writable fields 0). cur holds what KVM reports now: the
+ * read-only parts (ICC_SRE_EL1, ICC_CTLR_EL1's ID fields), the MPIDR and the
+ * accessible flag are kept; everything a guest may have written is reset.
+ */
+void gic_cpu_reset_state(struct gic_cpu_state *c);
+
 struct vmstate_desc;
 extern const struct vmstate_desc gic_dist_vmstate;
 extern const struct vmstate_desc gic_cpu_vmstate;

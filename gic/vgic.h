@@ -41,5 +41,8 @@ int vgic_save(struct vgic *g, const uint64_t *mpidrs, struct gic_dist_state *dis
 	      struct gic_cpu_state *cpus) __must_check;
 /* Writes it back into a freshly initialised vGIC of the same shape. */
 int vgic_restore(struct vgic *g, const struct gic_dist_state *dist, const struct gic_cpu_state *cpus) __must_check;
+/* Puts one vCPU's redistributor and CPU interface back to their reset state
+ * (gic_cpu_reset_state), e.g. when a parked vCPU is plugged. Every vCPU must be stopped. */
+int vgic_reset_cpu(struct vgic *g, uint64_t mpidr) __must_check;
 
 #endif

@@ -250,3 +250,15 @@ int vgic_restore(struct vgic *g, const struct gic_dist_state *dist, const struct
 	}
 	return ret;
 }
+
+int vgic_reset_cpu(struct vgic *g, uint64_t mpidr)
+{
+	struct gic_cpu_state c = { .mpidr = mpidr };
+	int ret;
+
+	ret = cpu_access(g, &c, false);
+	if (ret < 0)
+		return ret;
+	gic_cpu_reset_state(&c);
+	return cpu_access(g, &c, true);
+}

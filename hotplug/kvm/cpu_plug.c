@@ -54,6 +54,7 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 {
 	uint64_t t0 = clock_now_ns();
 	struct vcpu *v;
+	bool paused;
 	int ret;
 
 	if (!vm->hotplug_ready) {
@@ -102,6 +103,18 @@ int vm_cpu_plug(struct vm *vm, unsigned idx, const char *id, const struct cpu_pr
 	ret = vm_id_regs_check(vm, v, errbuf, errlen);
 	if (ret < 0)
 		return ret;
+	/* A parked vCPU's redistributor stays live in KVM (the guest can write it) and
+	 * its CPU interface keeps what the guest left when it was last unplugged:
+	 * neither may reach the plugged vCPU. KVM changes vGIC registers only while
+	 * no vCPU runs, so the VM pauses for the reset. */
+	paused = vm_pause_if_running(vm);
+	ret = vgic_reset_cpu(&vm->gic, v->mpidr);
+	if (paused)
+		vm_resume_all(vm);
+	if (ret < 0) {
+		ERR("cannot reset the GIC redistributor of vCPU %u: %s", idx, strerror(-ret));
+		return ret;
+	}
 	v->power = VCPU_POWER_OFF;
 	v->on_pending = false;
 	v->halted = false;

@@ -75,17 +75,18 @@ class Runner:
             return True
         return platform.machine() in ("aarch64", "arm64") and os.access("/dev/kvm", os.R_OK | os.W_OK)
 
-    def l1_helpers(self, local):
-        """build/aarch64/l1/<name> for every tests/l1/<name>.c; compiled here if
-        missing or older than its source (so the harness works before `make arm64`)."""
-        src_dir = os.path.join(REPO, "tests", "l1")
-        out_dir = os.path.join(self.build, "integration", "l1bin")
+    def l1_helpers(self, local, where="l1"):
+        """build/aarch64/<where>/<name> for every tests/<where>/<name>.c; compiled here if
+        missing or older than its source (so the harness works before `make arm64`).
+        where="guest": static helpers for the L2 guest's /bin (tests/guest/*.c)."""
+        src_dir = os.path.join(REPO, "tests", where)
+        out_dir = os.path.join(self.build, "integration", f"{where}bin")
         bins = {}
         for fn in sorted(os.listdir(src_dir)):
             if not fn.endswith(".c"):
                 continue
             name, src = fn[:-2], os.path.join(src_dir, fn)
-            built = os.path.join(self.build, "aarch64", "l1", name)
+            built = os.path.join(self.build, "aarch64", where, name)
             if images.is_executable(built) and os.path.getmtime(built) >= os.path.getmtime(src):
                 bins[name] = built
                 continue
@@ -99,7 +100,7 @@ class Runner:
                 if r.returncode != 0:
                     raise Setup(f"cannot compile {fn}: {r.stderr.strip()[:800]}")
             bins[name] = dst
-        if "l1util" not in bins:
+        if where == "l1" and "l1util" not in bins:
             raise Setup("tests/l1/l1util.c missing")
         return bins
 
@@ -137,7 +138,7 @@ class Runner:
         l1_bins = self.l1_helpers(local)
 
         rootfs = os.path.join(self.work, "rootfs.cpio.gz")
-        size = images.build_guest_rootfs(busybox, rootfs)
+        size = images.build_guest_rootfs(busybox, rootfs, self.l1_helpers(local, "guest"))
         self.big_files.append(rootfs)
         self.note(f"guest initramfs {size // 1024} KiB")
         tree = images.host_tree("vmm", image=image, initrd=rootfs, l1_bins=l1_bins,

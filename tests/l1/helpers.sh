@@ -22,6 +22,33 @@ gs_start() {
 	echo "@pid $_p"
 }
 
+# gs_start_stalled NAME CMD ARGS...: like gs_start, but stdout is a pipe whose
+# reader copies lines to $_d/out until GUEST-READY, then keeps the pipe open and
+# never reads again (a stalled console reader). gs_stop_reader NAME ends it.
+gs_start_stalled() {
+	_gs "$1"; shift
+	rm -rf "$_d"
+	mkdir -p "$_d/cwd" || return 1
+	mkfifo "$_d/in" "$_d/pipe" || return 1
+	: > "$_d/out"
+	printf '%s\n' "$*" > "$_d/cmdline"
+	(
+		exec 3<"$_d/pipe"
+		while IFS= read -r _l <&3; do
+			printf '%s\n' "$_l" >> "$_d/out"
+			case $_l in *GUEST-READY*) break ;; esac
+		done
+		echo "@reader stalled" >> "$_d/out"
+		exec sleep 100000
+	) </dev/null >/dev/null 2>&1 &
+	echo $! > "$_d/reader"
+	_p=$(cd "$_d/cwd" && l1util spawn -i "$_d/in" -o "$_d/pipe" -e "$_d/err" -s "$_d/status" \
+		-P "$_d/pid" -- "$@") || return 1
+	echo "@pid $_p"
+}
+
+gs_stop_reader() { _gs "$1"; kill "$(cat "$_d/reader")" 2>/dev/null; echo "@stopped"; }
+
 gs_pid() { cat "$T/s/$1/pid" 2>/dev/null; }
 
 # gs_status NAME: "@status running" or "@status exit N ms=T" / "@status signal N[ core] ms=T".

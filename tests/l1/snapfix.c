@@ -10,9 +10,11 @@
  *   snapfix FILE section-version NAME N     version of every section called NAME
  *   snapfix FILE mem-size BYTES             the "machine" section's mem_size
  *   snapfix FILE max-vcpus N                the "machine" section's max_vcpus
+ *   snapfix FILE set SECTION KEY N          the unsigned KEY of every section called SECTION
  *
  * Stream layout: migration/format/stream.h. Test tooling only: it trusts its input.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +93,7 @@ int main(int argc, char **argv)
 	size_t pos, o;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: snapfix FILE arch|major|section-version|mem-size|max-vcpus ARGS\n");
+		fprintf(stderr, "usage: snapfix FILE arch|major|section-version|mem-size|max-vcpus|set ARGS\n");
 		return 2;
 	}
 	f = fopen(argv[1], "rb");
@@ -120,10 +122,13 @@ int main(int argc, char **argv)
 			if (!strcmp(argv[2], "section-version") && argc > 4 && strlen(argv[3]) == nlen &&
 			    !memcmp(name, argv[3], nlen))
 				wr32(out + o + 3 + nlen + 4, (uint32_t)strtoul(argv[4], NULL, 0));
-			if ((!strcmp(argv[2], "mem-size") || !strcmp(argv[2], "max-vcpus")) && nlen == 7 &&
-			    !memcmp(name, "machine", 7)) {
-				size_t nb = patch_uint(body, blen, !strcmp(argv[2], "mem-size") ? "mem_size" : "max_vcpus",
-						       strtoull(argv[3], NULL, 0), out + o + h);
+			bool set = !strcmp(argv[2], "set") && argc > 5 && strlen(argv[3]) == nlen &&
+				   !memcmp(name, argv[3], nlen);
+
+			if (set || ((!strcmp(argv[2], "mem-size") || !strcmp(argv[2], "max-vcpus")) && nlen == 7 &&
+				    !memcmp(name, "machine", 7))) {
+				const char *key = set ? argv[4] : !strcmp(argv[2], "mem-size") ? "mem_size" : "max_vcpus";
+				size_t nb = patch_uint(body, blen, key, strtoull(argv[set ? 5 : 3], NULL, 0), out + o + h);
 				wr32(out + o + 3 + nlen + 8, (uint32_t)nb);
 				o += h + nb;
 			} else {

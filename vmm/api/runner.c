@@ -410,14 +410,58 @@ out_destroy:
 	}
 }
 
+/* Writes what the log fd takes of the lines vCPU threads logged; waits for EPOLLOUT if it is full. */
+static void drain_log(struct runner *r)
+{
+	bool left = log_async_drain();
+
+	if (r->log_polled && event_loop_modify(r->loop, log_get_fd(), left ? EPOLLOUT : 0) < 0)
+		log_async_drain();
+}
+
+static void on_log_wake(struct event_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	drain_log(opaque);
+}
+
+/* vCPU threads never write the log fd themselves (a stalled stderr would stop the guest). */
+static void log_async_setup(struct runner *r)
+{
+	r->log_wake_fd = log_async_start();
+	if (r->log_wake_fd < 0)
+		return; /* synchronous logging, as before */
+	if (event_loop_add(r->loop, r->log_wake_fd, EPOLLIN, on_log_wake, r) < 0) {
+		log_async_stop(0);
+		r->log_wake_fd = -1;
+		return;
+	}
+	/* A regular file cannot be polled (and never stalls). */
+	r->log_polled = event_loop_add(r->loop, log_get_fd(), 0, on_log_wake, r) == 0;
+}
+
+static void log_async_teardown(struct runner *r)
+{
+	if (r->log_wake_fd < 0)
+		return;
+	if (r->log_polled)
+		event_loop_remove(r->loop, log_get_fd());
+	event_loop_remove(r->loop, r->log_wake_fd);
+	log_async_stop(100);
+	r->log_wake_fd = -1;
+}
+
 static int run(const struct vm_config *cfg, const char *restore_dir, const struct migrate_params *incoming)
 {
-	struct runner r = { .sig_fd = -1 };
+	struct runner r = { .sig_fd = -1, .log_wake_fd = -1 };
 	int ret;
 
 	ret = event_loop_create(&r.loop);
 	if (ret < 0)
 		goto fail;
+	log_async_setup(&r);
 	ret = setup_signals(&r);
 	if (ret == 0)
 		ret = event_loop_add(r.loop, r.sig_fd, EPOLLIN, on_signal, &r);
@@ -439,11 +483,13 @@ static int run(const struct vm_config *cfg, const char *restore_dir, const struc
 	api_stop(&r);
 	console_fini(&r.console);
 out_loop:
+	log_async_teardown(&r);
 	event_loop_destroy(r.loop);
 	if (r.sig_fd >= 0)
 		close(r.sig_fd);
 	return ret;
 fail_loop:
+	log_async_teardown(&r);
 	event_loop_destroy(r.loop);
 fail:
 	if (r.sig_fd >= 0)

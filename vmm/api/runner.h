@@ -29,6 +29,8 @@ struct runner {
 	enum vm_exit exit;      /* why the current VM must end */
 	bool paused;            /* by QMP stop */
 	int sig_fd;
+	int log_wake_fd;        /* log lines of other threads wait (vmm/core/log.h asynchronous mode) */
+	bool log_polled;        /* the log fd is in the event loop (EPOLLOUT while lines wait) */
 
 	/* Live migration (vmm/api/migrate_commands.c, migration/kvm/migrate_*.c). */
 	struct migrate_out *mig_out;      /* outgoing, NULL: none */

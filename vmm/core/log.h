@@ -7,6 +7,7 @@
 #ifndef VMM_LOG_H
 #define VMM_LOG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "vmm/core/compiler.h"
 
@@ -22,6 +23,28 @@ enum log_level log_get_level(void);
 /* Redirects log output (tests); fd < 0 restores stderr. */
 void log_set_fd(int fd);
 void log_msg(enum log_level level, const char *prefix, const char *fmt, ...) __printf(3, 4);
+
+/*
+ * Asynchronous mode (`vmm run`): the thread that calls log_async_start owns the
+ * log fd; lines logged by any other thread (vCPU threads: guest-triggerable)
+ * go to a bounded buffer instead of a write that could block on a stalled
+ * stderr. The owner drains it (log_async_drain, when the returned eventfd
+ * fires or the log fd becomes writable) and writes its own lines directly,
+ * after the buffered ones. When the buffer is full the oldest lines are
+ * dropped and the next drain reports how many.
+ */
+#define LOG_ASYNC_LEN (64 * 1024)
+/* Returns the eventfd that signals buffered lines, or -errno. */
+int log_async_start(void) __must_check;
+/* Owner thread: writes what the log fd takes now without blocking; returns true
+ * when lines are still buffered (wait until the log fd is writable, then call again). */
+bool log_async_drain(void);
+/* Owner thread: writes what is left (waiting at most timeout_ms) and returns to synchronous logging. */
+void log_async_stop(int timeout_ms);
+/* Lines dropped because the buffer was full, since the start. */
+uint64_t log_async_dropped(void);
+/* The fd log lines are written to. */
+int log_get_fd(void);
 
 /* State for a rate-limited message site: at most `burst` messages per `interval_ms`. */
 struct log_ratelimit {

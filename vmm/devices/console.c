@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #define LOG_PREFIX "console"
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "vmm/core/clock.h"
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
 #include "vmm/devices/console.h"
@@ -114,6 +116,142 @@ static void on_wake(struct event_loop *loop, int fd, uint32_t events, void *opaq
 	flush_input(c);
 }
 
+/* Reports drops (rate-limited: at most one line per 5 s). Control thread. */
+static void report_drops(struct console *c)
+{
+	uint64_t d = __atomic_load_n(&c->dropped, __ATOMIC_RELAXED);
+	int64_t now;
+
+	if (d == c->dropped_reported)
+		return;
+	now = clock_now_ms();
+	if (c->drop_log_ms && now - c->drop_log_ms < 5000)
+		return;
+	log_warn("console output stalled: %llu bytes of guest output dropped (%llu in all)",
+		 (unsigned long long)(d - c->dropped_reported), (unsigned long long)d);
+	c->dropped_reported = d;
+	c->drop_log_ms = now;
+	pthread_mutex_lock(&c->out_lock);
+	c->drop_wake = false; /* the next drop reports again (rate-limited) */
+	pthread_mutex_unlock(&c->out_lock);
+}
+
+static void watch_out(struct console *c, bool on)
+{
+	if (!c->out_polled || c->out_waiting == on)
+		return;
+	if (event_loop_modify(c->loop, c->out_fd, on ? EPOLLOUT : 0) == 0)
+		c->out_waiting = on;
+}
+
+size_t console_flush_output(struct console *c)
+{
+	size_t left;
+
+	pthread_mutex_lock(&c->out_lock);
+	while (c->out_len) {
+		size_t chunk = c->out_len, pos = c->out_head, done;
+		uint64_t dropped_before = c->dropped, k;
+		uint8_t tmp[4096];
+		ssize_t n;
+
+		if (chunk > CONSOLE_OUT_LEN - pos)
+			chunk = CONSOLE_OUT_LEN - pos;
+		if (chunk > sizeof(tmp))
+			chunk = sizeof(tmp);
+		memcpy(tmp, c->out + pos, chunk);
+		/* The write happens without the lock: vCPU threads never wait for stdout. */
+		pthread_mutex_unlock(&c->out_lock);
+		n = c->out_broken ? (ssize_t)chunk : write(c->out_fd, tmp, chunk);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			log_warn("writing the console output failed: %s; guest output is discarded", strerror(errno));
+			c->out_broken = true;
+			n = (ssize_t)chunk;
+		}
+		pthread_mutex_lock(&c->out_lock);
+		if (n <= 0)
+			break;
+		/* Drop-oldest may have consumed k of the bytes just written meanwhile. */
+		k = c->dropped - dropped_before;
+		done = (uint64_t)n > k ? (size_t)((uint64_t)n - k) : 0;
+		if (done > c->out_len)
+			done = c->out_len;
+		c->out_head = (c->out_head + done) % CONSOLE_OUT_LEN;
+		c->out_len -= done;
+	}
+	left = c->out_len;
+	pthread_mutex_unlock(&c->out_lock);
+	watch_out(c, left > 0);
+	report_drops(c);
+	return left;
+}
+
+static void on_out_wake(struct event_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	struct console *c = opaque;
+	uint64_t v;
+
+	(void)loop;
+	(void)events;
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* Spurious wake-up. */
+	}
+	console_flush_output(c);
+}
+
+static void on_out_ready(struct event_loop *loop, int fd, uint32_t events, void *opaque)
+{
+	(void)loop;
+	(void)fd;
+	(void)events;
+	console_flush_output(opaque);
+}
+
+static int output_init(struct console *c)
+{
+	int ret;
+
+	ret = -pthread_mutex_init(&c->out_lock, NULL);
+	if (ret)
+		return ret;
+	c->out_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->out_wake_fd < 0) {
+		ret = -errno;
+		goto err_mutex;
+	}
+	ret = event_loop_add(c->loop, c->out_wake_fd, EPOLLIN, on_out_wake, c);
+	if (ret < 0)
+		goto err_close;
+	/* stdout non-blocking (restored by console_fini); a regular file cannot be
+	 * polled and never fills, so it is written directly. */
+	c->out_flags = fcntl(c->out_fd, F_GETFL);
+	if (c->out_flags >= 0 && !(c->out_flags & O_NONBLOCK))
+		fcntl(c->out_fd, F_SETFL, c->out_flags | O_NONBLOCK);
+	c->out_polled = event_loop_add(c->loop, c->out_fd, 0, on_out_ready, c) == 0;
+	return 0;
+err_close:
+	close(c->out_wake_fd);
+err_mutex:
+	pthread_mutex_destroy(&c->out_lock);
+	return ret;
+}
+
+static void output_fini(struct console *c)
+{
+	int i;
+
+	/* What stdout takes within a second; the rest is lost with the process. */
+	for (i = 0; i < 100 && console_flush_output(c); i++)
+		usleep(10000);
+	if (c->out_polled)
+		event_loop_remove(c->loop, c->out_fd);
+	event_loop_remove(c->loop, c->out_wake_fd);
+	close(c->out_wake_fd);
+	if (c->out_flags >= 0 && !(c->out_flags & O_NONBLOCK))
+		fcntl(c->out_fd, F_SETFL, c->out_flags);
+	pthread_mutex_destroy(&c->out_lock);
+}
+
 int console_init(struct console *c, struct event_loop *loop, int in_fd, int out_fd)
 {
 	int ret;
@@ -128,6 +266,9 @@ int console_init(struct console *c, struct event_loop *loop, int in_fd, int out_
 	ret = event_loop_add(loop, c->wake_fd, EPOLLIN, on_wake, c);
 	if (ret < 0)
 		goto err_close;
+	ret = output_init(c);
+	if (ret < 0)
+		goto err_remove;
 	if (isatty(in_fd) && tcgetattr(in_fd, &c->saved) == 0) {
 		struct termios raw = c->saved;
 
@@ -142,6 +283,8 @@ int console_init(struct console *c, struct event_loop *loop, int in_fd, int out_
 		c->eof = true;
 	}
 	return 0;
+err_remove:
+	event_loop_remove(loop, c->wake_fd);
 err_close:
 	close(c->wake_fd);
 	return ret;
@@ -149,6 +292,7 @@ err_close:
 
 void console_fini(struct console *c)
 {
+	output_fini(c);
 	if (!c->eof)
 		event_loop_remove(c->loop, c->in_fd);
 	event_loop_remove(c->loop, c->wake_fd);
@@ -178,16 +322,26 @@ void console_wake(struct console *c)
 
 void console_output(struct console *c, uint8_t byte)
 {
-	/*
-	 * A blocking write from the vCPU's thread. If stdout stalls (a full pipe, a
-	 * terminal stopped with Ctrl-S), the only signal a vCPU thread takes is the
-	 * kick of a pause or stop request: it interrupts the write (no SA_RESTART) and
-	 * the byte is dropped, so a stalled reader can never wedge pause, snapshot or
-	 * shutdown.
-	 */
-	ssize_t n = write(c->out_fd, &byte, 1);
+	bool was_empty, report = false;
+	uint64_t one = 1;
 
-	if (n < 0 && errno == EINTR)
+	pthread_mutex_lock(&c->out_lock);
+	if (c->out_len == CONSOLE_OUT_LEN) {
+		/* stdout stalled for a whole buffer: drop the oldest byte. */
+		c->out_head = (c->out_head + 1) % CONSOLE_OUT_LEN;
+		c->out_len--;
 		__atomic_add_fetch(&c->dropped, 1, __ATOMIC_RELAXED);
-	/* Other errors (EPIPE: nobody reads): the guest keeps running, output is lost. */
+		/* Nothing else wakes the control thread while stdout stays full: once per report. */
+		report = !c->drop_wake;
+		c->drop_wake = true;
+	}
+	was_empty = c->out_len == 0;
+	c->out[(c->out_head + c->out_len) % CONSOLE_OUT_LEN] = byte;
+	c->out_len++;
+	pthread_mutex_unlock(&c->out_lock);
+	/* Wake the control thread when output starts waiting; while stdout is full,
+	 * EPOLLOUT wakes it instead. */
+	if ((was_empty || report) && write(c->out_wake_fd, &one, sizeof(one)) < 0) {
+		/* Counter full: a wake-up is pending anyway. */
+	}
 }

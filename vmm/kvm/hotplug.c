@@ -15,6 +15,7 @@
 #include "hotplug/cpuhp.h"
 #include "hotplug/ged.h"
 #include "vmm/arm64/memory_map.h"
+#include "vmm/core/clock.h"
 #include "vmm/core/errbuf.h"
 #include "vmm/core/log.h"
 #include "vmm/kvm/vm.h"
@@ -158,8 +159,22 @@ int vm_cpu_eject(struct vm *vm, unsigned idx)
 
 void vm_queue_ost(struct vm *vm, unsigned idx, uint32_t event, uint32_t status)
 {
-	if (ost_queue_push(&vm->ost, (struct ost_report){ .vcpu = idx, .event = event, .status = status }))
+	struct ost_report r = { .vcpu = idx, .event = event, .status = status };
+
+	/* Guest-sourced: coalesced and rate-limited before they become QMP events. */
+	switch (ost_queue_offer(&vm->ost, r, clock_now_ns())) {
+	case OST_COALESCED:
+		return; /* an equal report is already on its way */
+	case OST_LIMITED:
+		log_warn_ratelimited("guest _OST reports over %u/s: dropped (x-query-guest-errors counts them)",
+				     OST_RATE_PER_S);
+		return;
+	case OST_DISPLACED:
 		log_warn_ratelimited("too many _OST reports: dropping the oldest");
+		break;
+	case OST_QUEUED:
+		break;
+	}
 	vm_request_exit(vm, VM_EXIT_NONE);
 }
 

@@ -86,3 +86,22 @@ void vm_resume_all(struct vm *vm)
 	for (i = 0; i < vm->max_vcpus; i++)
 		vcpu_resume(&vm->vcpus[i]);
 }
+
+bool vm_pause_if_running(struct vm *vm)
+{
+	bool running = false;
+	unsigned i;
+
+	for (i = 0; i < vm->max_vcpus && !running; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->state == VCPU_THREAD_NONE)
+			continue;
+		pthread_mutex_lock(&v->lock);
+		running = v->req == VCPU_REQ_NONE;
+		pthread_mutex_unlock(&v->lock);
+	}
+	if (running)
+		vm_pause_all(vm);
+	return running;
+}

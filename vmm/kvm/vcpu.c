@@ -340,6 +340,29 @@ static void fail(struct vcpu *v, const char *what, unsigned long long detail)
 	v->halted = true;
 }
 
+/*
+ * KVM_EXIT_ARM_NISV: the guest accessed emulated MMIO (or nothing) with an
+ * instruction whose syndrome KVM cannot decode (ldp/stp, post-index, ...). We
+ * cannot emulate it either: the guest gets a synchronous external data abort,
+ * what a real bus does for an access it cannot complete. Guest-triggered: the
+ * log is rate-limited, the count is kept (QMP x-query-guest-errors).
+ */
+static void handle_nisv(struct vcpu *v)
+{
+	struct kvm_vcpu_events ev;
+	int ret;
+
+	__atomic_add_fetch(&v->vm->guest_nisv_aborts, 1, __ATOMIC_RELAXED);
+	log_warn_ratelimited("vCPU %u: guest access at 0x%llx cannot be emulated (ESR ISS 0x%llx): external abort injected",
+			     v->id, (unsigned long long)v->run->arm_nisv.fault_ipa,
+			     (unsigned long long)v->run->arm_nisv.esr_iss);
+	memset(&ev, 0, sizeof(ev));
+	ev.exception.ext_dabt_pending = 1;
+	ret = kvm_ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev);
+	if (ret < 0)
+		fail(v, "cannot inject an external data abort", (unsigned long long)-ret);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -378,6 +401,9 @@ static void *vcpu_thread(void *arg)
 			break;
 		case KVM_EXIT_HYPERCALL:
 			handle_hypercall(v);
+			break;
+		case KVM_EXIT_ARM_NISV:
+			handle_nisv(v);
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
 			handle_system_event(v);

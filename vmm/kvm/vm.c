@@ -171,6 +171,31 @@ static int install_psci_filter(struct vm *vm, char *errbuf, size_t errlen)
 	return 0;
 }
 
+/*
+ * A guest access to emulated MMIO that KVM cannot decode (no valid syndrome:
+ * ldp/stp, writeback, ...) makes KVM_RUN fail with ENOSYS unless it is handed
+ * to userspace, which would let any guest end the VMM. With the capability the
+ * vCPU exits with KVM_EXIT_ARM_NISV and vcpu.c injects an external data abort,
+ * as real hardware does for an access the bus cannot complete.
+ */
+static int enable_nisv_to_user(struct vm *vm, char *errbuf, size_t errlen)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+	int ret;
+
+	if (!check_extension(vm, KVM_CAP_ARM_NISV_TO_USER) || !check_extension(vm, KVM_CAP_ARM_INJECT_EXT_DABT)) {
+		log_warn("this KVM cannot report undecodable MMIO accesses to userspace: such a guest access stops the VM");
+		return 0;
+	}
+	ret = kvm_ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap);
+	if (ret < 0) {
+		ERR("cannot enable KVM_CAP_ARM_NISV_TO_USER: %s", strerror(-ret));
+		return ret;
+	}
+	vm->nisv_user = true;
+	return 0;
+}
+
 /* Boot vCPU 0 runs; the other enabled ones wait for CPU_ON. Without userspace
  * PSCI, KVM powers them on itself, so their threads must sit in KVM_RUN. */
 static void set_initial_power(struct vm *vm)
@@ -291,6 +316,9 @@ int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void
 	if (ret < 0)
 		goto err;
 	ret = choose_vcpu_features(vm, errbuf, errlen);
+	if (ret < 0)
+		goto err;
+	ret = enable_nisv_to_user(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
 	ret = create_vcpus_and_gic(vm, errbuf, errlen);

@@ -64,6 +64,11 @@ struct vm {
 	uint32_t vcpu_features[7];
 	uint32_t vcpu_target;
 	bool pmu;
+	bool nisv_user;        /* KVM_CAP_ARM_NISV_TO_USER on: MMIO without syndrome exits to us */
+
+	/* Guest misbehaviour the VMM absorbed (atomic counters; QMP x-query-guest-errors).
+	 * The bus counts unassigned and malformed accesses itself (bus.bad_accesses). */
+	uint64_t guest_nisv_aborts;  /* MMIO access KVM cannot decode (ldp/stp, ...): external abort injected */
 
 	struct vgic gic;
 	struct mmio_bus bus;
@@ -138,5 +143,8 @@ void vm_throttle_stop(struct vm *vm);
 
 void vm_pause_all(struct vm *vm);
 void vm_resume_all(struct vm *vm);
+/* Control thread: pauses the VM unless it already is (QMP stop, a snapshot);
+ * returns true when it paused it, and then the caller resumes it (vm_resume_all). */
+bool vm_pause_if_running(struct vm *vm);
 
 #endif

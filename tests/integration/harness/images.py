@@ -38,13 +38,16 @@ def _base_dirs(w):
     w.chardev("dev/null", 1, 3, mode=0o666)
 
 
-def build_guest_rootfs(busybox, out_path):
-    """The L2 guest: busybox, its /init, gzip-compressed newc cpio."""
+def build_guest_rootfs(busybox, out_path, bins=None):
+    """The L2 guest: busybox, its /init, the static helpers of tests/guest/*.c
+    (bins: name -> path, put in /bin), gzip-compressed newc cpio."""
     raw = io.BytesIO()
     w = cpio.NewcWriter(raw)
     _base_dirs(w)
     w.file("bin/busybox", busybox, mode=0o755)
     w.symlink("bin/sh", "busybox")
+    for name, path in sorted((bins or {}).items()):
+        w.file(f"bin/{name}", path, mode=0o755)
     w.file("init", GUEST_INIT, mode=0o755)
     w.close()
     with open(out_path + ".tmp", "wb") as f:

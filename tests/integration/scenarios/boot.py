@@ -112,3 +112,58 @@ def boot_bad_input(ctx):
     if problems:
         raise Fail(f"{len(problems)} of {len(BAD_INPUTS)} bad inputs mishandled, first: {details[0]}",
                    details=details, dump=dump[:2])
+
+
+@scenario("console-stalled", tier="integration")
+def console_stalled(ctx):
+    """stdout is a pipe nobody reads while the guest floods the console: snapshot, stop/cont and
+    SIGTERM still complete; output beyond the buffer is dropped and counted, not blocking the guest."""
+    from .hotplug import guest_errors
+
+    sock = "/tmp/stalled.qmp"
+    ctx.sh(f"rm -f {q(sock)}; rm -rf /tmp/stalled-snap", 10)
+    argv = ctx.vmm_run(cpus="boot=2,max=4", memory="512M", extra=["--api-socket", sock])
+    s = ctx.session("stalled", argv)
+    rc, lines = ctx.sh("gs_start_stalled stalled " + " ".join(q(a) for a in argv), 30)
+    s.pid = next((ln.split()[1] for ln in lines if ln.startswith("@pid ")), None)
+    s.started = True
+    expect(rc == 0 and s.pid, f"could not start vmm with a stalled stdout: {lines!r}")
+
+    class _VM:  # what guest_errors needs: vmm qmp on the socket
+        def qmp(self, cmd, timeout=60):
+            return ctx.sh(f"timeout 30 {q(ctx.vmm)} qmp {q(cmd)} --api {q(sock)} 2>&1", timeout)
+    vm = _VM()
+    try:
+        s.wait_for("GUEST-READY", 180)
+        # From here nobody reads stdout. The guest writes without end.
+        s.send("while :; do echo 0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz; done &")
+        dropped = 0
+        for _ in range(60):
+            dropped = guest_errors(vm).get("console-output-dropped", 0)
+            if dropped > 0:
+                break
+            ctx.sh("sleep 1", 10)
+        ctx.note(f"  console output dropped so far: {dropped} bytes")
+        expect(dropped > 0, "the guest's console flood never filled the pipe and the buffer within 60 s "
+               "(console-output-dropped stays 0): the stall was not exercised")
+        for cmd, want in (("stop", "paused"), ("cont", "running")):
+            rc, out = ctx.sh(f"timeout 30 {q(ctx.vmm)} qmp {cmd} --api {q(sock)} 2>&1; echo \"@rc $?\"", 45)
+            st = next((ln for ln in out if ln.startswith("@rc ")), "@rc ?")
+            expect(st == "@rc 0", f"QMP {cmd} with a stalled stdout: {out!r} (expected it to complete)")
+            rc, out = vm.qmp("query-status")
+            expect(f'"status":"{want}"' in "".join(out), f"query-status after {cmd}: {out!r} (expected {want})")
+        rc, out = ctx.sh(f"timeout 240 {q(ctx.vmm)} snapshot --to /tmp/stalled-snap --api {q(sock)} 2>&1; "
+                         f"echo \"@rc $?\"", 260)
+        expect("@rc 0" in out, f"`vmm snapshot` with a stalled stdout: {out!r} (expected success)")
+        ctx.note("  " + " ".join(ln for ln in out if not ln.startswith("@rc")))
+        rc, out = vm.qmp("query-status")
+        expect('"status":"running"' in "".join(out), f"query-status after the snapshot: {out!r} (expected running)")
+        s.kill("TERM")
+        st = s.wait_exit(30)
+        expect(st.kind == "exit" and st.code == 4,
+               f"vmm after SIGTERM with a stalled stdout: {st} (expected exit status 4 within 30 s)")
+        rc, err = ctx.sh(f"grep -c 'console output stalled' {q(ctx.runner.ex.T)}/s/stalled/err", 10)
+        n = int(err[0]) if err and err[0].isdigit() else 0
+        expect(1 <= n <= 20, f"vmm logged the dropped console output {n} times (expected a rate-limited report)")
+    finally:
+        ctx.sh("gs_stop_reader stalled; rm -rf /tmp/stalled-snap", 10)

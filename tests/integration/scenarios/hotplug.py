@@ -251,6 +251,7 @@ def hotplug_refusals(ctx):
 def hotplug_hostile(ctx):
     """The guest pokes the hot-plug block, GED and unassigned MMIO; vmm survives; plug/unplug still work."""
     vm = HotplugVM(ctx, "hostile", cmdline="console=ttyAMA0 quiet iomem=relaxed")
+    before = guest_errors(vm)
     script = (
         "n=0; for i in $(seq 1 100); do "
         "for base in 0x090C0000 0x09080000 0x09010000 0x0A000000 0x09100000; do "
@@ -262,12 +263,112 @@ def hotplug_hostile(ctx):
     expect(pokes is not None, f"the guest's register poking did not finish: {out[-3:]!r}")
     ctx.note(f"  guest made {pokes.split()[1]} accesses")
     expect(vm.s.status().running, "vmm died while the guest poked registers")
+    # The accesses must have reached the VMM: 0x09010000 and 0x09100000 are unassigned, so
+    # each of their 100 x 3 widths x (read + write) is a bad access the bus counts.
+    mid = guest_errors(vm)
+    bad = mid["mmio-bad-accesses"] - before["mmio-bad-accesses"]
+    ctx.note(f"  vmm counted {bad} bad MMIO accesses")
+    expect(bad >= 1200, f"x-query-guest-errors mmio-bad-accesses grew by {bad} (expected >= 1200: "
+           f"the unassigned accesses did not reach the VMM)")
+    # A guest writing _OST in a loop: coalesced / rate-limited, not one QMP event per write.
+    flood = ("devmem 0x090C0000 32 0; devmem 0x090C0005 8 2; "
+             "for i in $(seq 1 300); do devmem 0x090C0008 32 $i; done; echo @flood")
+    _rc, t0 = ctx.sh("l1util now", 10)
+    st, out = vm.guest(flood, timeout=300)
+    _rc, t1 = ctx.sh("l1util now", 10)
+    expect("@flood" in out, f"the guest's _OST flood did not finish: {out[-3:]!r}")
+    secs = (int(t1[0]) - int(t0[0])) / 1000
+    after = guest_errors(vm)
+    limited = after.get("ost-rate-limited", 0) - mid.get("ost-rate-limited", 0)
+    coalesced = after.get("ost-coalesced", 0) - mid.get("ost-coalesced", 0)
+    forwarded = 300 - limited - coalesced
+    allowed = 32 + 10 * secs + 1  # the burst, then 10/s (hotplug/ost.h)
+    ctx.note(f"  300 guest _OST writes in {secs:.1f} s: {forwarded} forwarded, {limited} rate-limited, "
+             f"{coalesced} coalesced")
+    expect(forwarded <= allowed and (limited > 0 or allowed >= 300),
+           f"after 300 guest _OST writes in {secs:.1f} s, {forwarded} were forwarded as QMP events "
+           f"({limited} rate-limited; expected at most {allowed:.0f}: a burst of 32, then 10/s)")
+    expect(vm.s.status().running, "vmm died during the guest's _OST flood")
     st, err = ctx.sh(f"wc -l < {q(ctx.runner.ex.T)}/s/hostile/err", 10)
     ctx.note(f"  vmm log lines: {err[0] if err else '?'}")
     expect(err and int(err[0]) < 500, f"vmm log not rate-limited: {err[0] if err else '?'} lines")
     vm.plug_online(4, "0-1,4", "0-1,4")
     vm.unplug(4)
     vm.wait_sysfs("enabled", "0-1")
+    vm.stop()
+
+
+def guest_errors(vm):
+    """QMP x-query-guest-errors: {counter: value} of what the VMM absorbed from the guest."""
+    st, out = vm.qmp("x-query-guest-errors")
+    text = " ".join(out)
+    got = {k: int(v) for k, v in re.findall(r'"([a-z-]+)":\s*(\d+)', text)}
+    expect(st == 0 and "mmio-bad-accesses" in got,
+           f"x-query-guest-errors: status {st}, {text[:300]!r} (expected the guest error counters)")
+    return got
+
+
+@scenario("hostile-nisv", tier="integration")
+def hostile_nisv(ctx):
+    """ldp/stp (no syndrome for KVM) to the UART, the hot-plug block and unassigned space: the guest
+    process gets an external abort (SIGBUS), vmm keeps running and plugging."""
+    vm = HotplugVM(ctx, "nisv", cmdline="console=ttyAMA0 quiet iomem=relaxed")
+    before = guest_errors(vm)
+    targets = {"UART": 0x09000010, "hot-plug block": 0x090C0000, "unassigned": 0x09100000}
+    n = 0
+    for what, addr in targets.items():
+        for op in ("ldp", "stp"):
+            st, out = vm.guest(f"gmmio {op} {addr:#x}; echo \"@gmmio $?\"", timeout=30)
+            rc = next((int(ln.split()[1]) for ln in out if ln.startswith("@gmmio ")), None)
+            expect(not any(" done" in ln for ln in out),
+                   f"guest `{op}` to the {what} at {addr:#x} completed: {out!r} (expected an external abort)")
+            expect(rc == 128 + 7, f"guest `{op}` to the {what} at {addr:#x}: exit status {rc}, {out!r} "
+                   f"(expected 135: killed by SIGBUS, the injected external abort)")
+            expect(vm.s.status().running, f"vmm ended after the guest's `{op}` to the {what}: {vm.s.status()}")
+            n += 1
+    after = guest_errors(vm)
+    aborts = after.get("mmio-nisv-aborts", 0) - before.get("mmio-nisv-aborts", 0)
+    ctx.note(f"  {n} undecodable accesses, vmm injected {aborts} external aborts")
+    expect(aborts == n, f"x-query-guest-errors mmio-nisv-aborts grew by {aborts} (expected {n}, one per access)")
+    vm.plug_online(4, "0-1,4", "0-1,4")
+    vm.runs_on(4)
+    vm.stop()
+
+
+@scenario("hotplug-gicr-reset", tier="integration")
+def hotplug_gicr_reset(ctx):
+    """What the guest wrote into a parked vCPU's redistributor (live in KVM) is reset when it is plugged."""
+    vm = HotplugVM(ctx, "gicr", cmdline="console=ttyAMA0 quiet iomem=relaxed")
+    # vCPU 4's redistributor: GICR base 0x080A0000 + 4 x 128 KiB; its SGI frame is the second 64 KiB.
+    sgi = 0x080A0000 + 4 * 0x20000 + 0x10000
+    regs = {"GICR_IPRIORITYR0+16": sgi + 0x410, "GICR_ISENABLER0": sgi + 0x100, "GICR_ISPENDR0": sgi + 0x200}
+    poke = {"GICR_IPRIORITYR0+16": "0xa0a0a0a0", "GICR_ISENABLER0": "0x00f00000", "GICR_ISPENDR0": "0x00100000"}
+
+    def read_all():
+        got = {}
+        for name, addr in regs.items():
+            st, out = vm.guest(f"devmem {addr:#x} 32")
+            got[name] = int(out[0], 16) if st == 0 and out and out[0].startswith("0x") else None
+        return got
+
+    for name, addr in regs.items():
+        vm.guest(f"devmem {addr:#x} 32 {poke[name]}")
+    dirty = read_all()
+    ctx.note(f"  parked vCPU 4's redistributor after the guest wrote it: "
+             + ", ".join(f"{k}={v:#x}" if v is not None else f"{k}=?" for k, v in dirty.items()))
+    expect(dirty["GICR_IPRIORITYR0+16"] == 0xa0a0a0a0,
+           f"the guest's write to a parked redistributor did not stick ({dirty}); the test proves nothing")
+    # Plugged (not yet onlined: the guest's GIC driver has not touched it yet).
+    vm.plug(4)
+    vm.wait_sysfs("enabled", "0-1,4")
+    clean = read_all()
+    ctx.note(f"  after the plug: " + ", ".join(f"{k}={v:#x}" if v is not None else f"{k}=?" for k, v in clean.items()))
+    want = {"GICR_IPRIORITYR0+16": 0, "GICR_ISENABLER0": 0x0000ffff, "GICR_ISPENDR0": 0}
+    bad = {k: v for k, v in clean.items() if v != want[k]}
+    expect(not bad, f"vCPU 4's redistributor after the plug: {bad} (expected reset values {want})")
+    vm.online(4)
+    vm.wait_sysfs("online", "0-1,4")
+    vm.runs_on(4)
     vm.stop()
 
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The console's input path on a real terminal (a pty): escape handling and flow control. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pty.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,5 +120,85 @@ Test(console, input_is_held_back_not_dropped)
 	type(&e, "", 0);
 	cr_assert_eq(e.rec.n, 10, "the rest arrives when the sink has room (got %zu)", e.rec.n);
 	cr_assert_eq(memcmp(e.rec.got, "0123456789", 10), 0);
+	teardown_env(&e);
+}
+
+/* Reads everything the pipe has now (non-blocking). */
+static size_t drain_pipe(int fd, uint8_t *buf, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < cap && (n = read(fd, buf + got, cap - got)) > 0)
+		got += (size_t)n;
+	return got;
+}
+
+static void run_loop(struct env *e)
+{
+	for (int i = 0; i < 50; i++)
+		if (event_loop_run_once(e->loop, 20) <= 0)
+			break;
+}
+
+Test(console, output_never_blocks_and_loses_nothing_when_the_reader_catches_up)
+{
+	static uint8_t got[3 * 65536 + 4096];
+	struct env e;
+	size_t total = 0, i, n = 2 * 65536; /* more than a pipe holds (64 KiB) */
+
+	setup_env(&e);
+	cr_assert_eq(fcntl(e.out[0], F_SETFL, O_NONBLOCK), 0);
+	/* Nobody reads: console_output must still return at once. */
+	for (i = 0; i < 60000; i++)
+		console_output(&e.con, (uint8_t)i);
+	run_loop(&e);  /* the pipe fills; EPOLLOUT is armed */
+	for (; i < n; i++) {
+		console_output(&e.con, (uint8_t)i);
+		if (i % 4096 == 0) {
+			total += drain_pipe(e.out[0], got + total, sizeof(got) - total);
+			run_loop(&e);
+		}
+	}
+	for (int k = 0; k < 100 && total < n; k++) {
+		run_loop(&e);
+		total += drain_pipe(e.out[0], got + total, sizeof(got) - total);
+	}
+	cr_assert_eq(total, n, "all %zu bytes arrive (saw %zu)", n, total);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(got[i], (uint8_t)i, "byte %zu in order", i);
+	cr_assert_eq(e.con.dropped, 0);
+	teardown_env(&e);
+}
+
+Test(console, a_stalled_reader_drops_the_oldest_and_counts)
+{
+	static uint8_t got[4 * 65536];
+	struct env e;
+	size_t total, i, n = 65536 + CONSOLE_OUT_LEN + 1000, in_pipe;
+
+	setup_env(&e);
+	cr_assert_eq(fcntl(e.out[0], F_SETFL, O_NONBLOCK), 0);
+	/* Fill the pipe first (the control thread drains into it), then the buffer overflows. */
+	for (i = 0; i < 65536; i++)
+		console_output(&e.con, (uint8_t)(i / 256));
+	run_loop(&e);
+	in_pipe = 65536 - e.con.out_len;
+	for (; i < n; i++)
+		console_output(&e.con, (uint8_t)(i / 256));
+	cr_assert_eq(e.con.out_len, CONSOLE_OUT_LEN, "the buffer stays bounded");
+	cr_assert_eq(e.con.dropped, n - in_pipe - CONSOLE_OUT_LEN, "dropped %llu",
+		     (unsigned long long)e.con.dropped);
+	total = 0;
+	for (int k = 0; k < 200 && console_flush_output(&e.con) + 1; k++) {
+		total += drain_pipe(e.out[0], got + total, sizeof(got) - total);
+		if (!e.con.out_len && total >= in_pipe + CONSOLE_OUT_LEN)
+			break;
+	}
+	total += drain_pipe(e.out[0], got + total, sizeof(got) - total);
+	cr_assert_eq(total, in_pipe + CONSOLE_OUT_LEN);
+	/* What arrives after what was in the pipe is the newest output. */
+	cr_assert_eq(got[total - 1], (uint8_t)((n - 1) / 256));
+	cr_assert_eq(got[in_pipe], (uint8_t)((n - CONSOLE_OUT_LEN) / 256));
 	teardown_env(&e);
 }
