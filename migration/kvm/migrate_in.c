@@ -252,12 +252,7 @@ static int on_ctrl(void *ctx, struct ram_receiver *r, unsigned kind, const uint8
 
 static bool stopping(struct migrate_in *m)
 {
-	bool s;
-
-	pthread_mutex_lock(&m->lock);
-	s = m->stop;
-	pthread_mutex_unlock(&m->lock);
-	return s;
+	return __atomic_load_n(&m->stop, __ATOMIC_ACQUIRE);
 }
 
 /* Channel 0 (waiting as long as it takes; a refused handshake is logged and the wait goes on), then the rest. */
@@ -536,7 +531,7 @@ void migrate_in_destroy(struct migrate_in *m)
 	if (!m)
 		return;
 	pthread_mutex_lock(&m->lock);
-	m->stop = true;
+	__atomic_store_n(&m->stop, true, __ATOMIC_RELEASE);
 	if (m->rx && !m->handed_over)
 		ram_receiver_abort(m->rx);
 	pthread_mutex_unlock(&m->lock);

@@ -240,12 +240,7 @@ static int call_control(struct migrate_out *m, enum mail_op op, char *errbuf, si
 
 static bool cancelled(struct migrate_out *m)
 {
-	bool c;
-
-	pthread_mutex_lock(&m->lock);
-	c = m->cancel;
-	pthread_mutex_unlock(&m->lock);
-	return c;
+	return __atomic_load_n(&m->cancel, __ATOMIC_ACQUIRE);
 }
 
 /* Every page set in `dirty`, taken (cleared) a batch at a time. */
@@ -705,7 +700,7 @@ int migrate_out_cancel(struct migrate_out *m, char *errbuf, size_t errlen)
 		ERR("too late to cancel: the destination has acknowledged the state and owns the guest");
 		ret = -EBUSY;
 	} else {
-		m->cancel = true;
+		__atomic_store_n(&m->cancel, true, __ATOMIC_RELEASE);
 		if (m->st.status != MIGRATE_CANCELLING)
 			queue_event_locked(m, "MIGRATION", MIGRATE_CANCELLING, 0);
 		m->st.status = MIGRATE_CANCELLING;
