@@ -197,6 +197,7 @@ step_guest() {
 		# Keep only the modules the test host may load (network namespaces for migration tests).
 		mkdir -p "$kdir/modules"
 		find "$kdir/x/lib/modules" -name 'veth.ko*' -exec cp {} "$kdir/modules/" \;
+		find "$kdir/x/lib/modules" \( -name 'virtio_mmio.ko*' -o -name 'virtio_blk.ko*' -o -name 'ext4.ko*' -o -name 'jbd2.ko*' -o -name 'mbcache.ko*' -o -name 'crc16.ko*' -o -name 'crc32c_generic.ko*' \) -exec cp {} "$kdir/modules/" \;
 		rm -rf "$kdir/x" "$kdir"/*.deb
 		touch "$kdir/.done"
 	fi
