@@ -9,6 +9,17 @@
 
 #include "vmm/core/compiler.h"
 
+/* One `--disk path=FILE[,readonly=on][,serial=S][,cache=writeback|none][,num_queues=N]`. */
+#define VM_MAX_DISKS 8
+#define VM_DISK_SERIAL_MAX 20
+struct vm_disk_cfg {
+	const char *path;
+	bool readonly;
+	bool cache_none;        /* O_DIRECT: no host page cache */
+	unsigned num_queues;    /* 1..8 */
+	char serial[VM_DISK_SERIAL_MAX + 1];
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;     /* NULL: none */
@@ -18,6 +29,8 @@ struct vm_config {
 	uint64_t mem_size;      /* bytes */
 	bool acpi;              /* ACPI boot (default) or device tree */
 	const char *api_socket; /* QMP socket path, NULL: none */
+	unsigned nr_disks;      /* virtio-blk disks, in virtio-mmio slot order */
+	struct vm_disk_cfg disks[VM_MAX_DISKS];
 };
 
 /*

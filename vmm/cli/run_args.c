@@ -13,7 +13,7 @@
 const char cli_run_usage[] =
 	"usage: vmm run --kernel IMAGE [--initrd FILE] [--cmdline STR]\n"
 	"               [--cpus boot=N,max=M] [--memory SIZE] [--acpi on|off]\n"
-	"               [--api-socket PATH]\n"
+	"               [--api-socket PATH] [--disk path=FILE,...]...\n"
 	"  --kernel IMAGE     arm64 Linux Image (uncompressed)\n"
 	"  --initrd FILE      initial ramdisk\n"
 	"  --cmdline STR      kernel command line (default: console=ttyAMA0)\n"
@@ -21,6 +21,8 @@ const char cli_run_usage[] =
 	"  --memory SIZE      guest RAM, e.g. 512M or 2G (default 512M)\n"
 	"  --acpi on|off      boot with ACPI tables (default) or a device tree\n"
 	"  --api-socket PATH  QMP control socket\n"
+	"  --disk path=FILE[,readonly=on][,serial=S][,cache=writeback|none][,num_queues=N]\n"
+	"                     a virtio-blk disk (repeatable)\n"
 	"Console: stdin/stdout; on a terminal, Ctrl-A x quits.\n";
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -136,7 +138,7 @@ bad:
 	return -EINVAL;
 }
 
-enum { OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_ACPI, OPT_API, OPT_HELP };
+enum { OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_ACPI, OPT_API, OPT_DISK, OPT_HELP };
 
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, size_t errlen)
 {
@@ -148,6 +150,7 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
 		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "acpi", required_argument, NULL, OPT_ACPI },
 		{ "api-socket", required_argument, NULL, OPT_API },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -197,6 +200,16 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
 			break;
 		case OPT_API:
 			cfg->api_socket = optarg;
+			break;
+		case OPT_DISK:
+			if (cfg->nr_disks >= VM_MAX_DISKS) {
+				snprintf(errbuf, errlen, "--disk: at most %u disks", VM_MAX_DISKS);
+				return -EINVAL;
+			}
+			ret = cli_parse_disk(optarg, &cfg->disks[cfg->nr_disks], errbuf, errlen);
+			if (ret)
+				return ret;
+			cfg->nr_disks++;
 			break;
 		case 'h':
 		case OPT_HELP:

@@ -26,6 +26,9 @@ int cli_parse_cpus(const char *s, unsigned *boot, unsigned *max, char *errbuf, s
  */
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, size_t errlen) __must_check;
 
+/* One --disk value (s is modified; d->path points into it). */
+int cli_parse_disk(char *s, struct vm_disk_cfg *d, char *errbuf, size_t errlen) __must_check;
+
 extern const char cli_run_usage[];
 
 #endif

@@ -22,6 +22,7 @@
 #include "vmm/kvm/vcpu.h"
 
 struct kvm_vcpu_init;
+struct blk_dev;
 
 /* Why the VM stopped running. */
 enum vm_exit {
@@ -77,6 +78,13 @@ struct vm {
 	uint64_t last_plug_ns;  /* device_add received → GED interrupt raised */
 #define VM_MAX_ID_REGS 16
 	uint64_t boot_id_regs[VM_MAX_ID_REGS];
+
+	/* virtio-blk disks (vmm/kvm/virtio_disks.c), cfg.disks[] order = virtio-mmio slot. */
+	struct blk_dev *disks[VM_MAX_DISKS];
+	int disk_kick_fds[VM_MAX_DISKS][8];
+	int disk_irq_fds[VM_MAX_DISKS];
+	unsigned nr_disks_up;  /* disks[0..nr_disks_up) exist (their fds are valid or -1) */
+	int disks_pause_err;   /* the last vm_pause_all could not drain a disk (-errno) */
 
 	struct boot_plan plan;
 	const struct vm_hooks *hooks;
