@@ -9,6 +9,7 @@
 #ifndef VMM_VIRTQUEUE_H
 #define VMM_VIRTQUEUE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 

@@ -1,0 +1,139 @@
+"""Integration tier: virtio-blk disks (issue 12): durability across kill -9, read-only disks,
+image locks, hostile transport writes, snapshot/restore with I/O running."""
+from harness.scenario import Fail, expect, first, q, scenario, tagged
+
+BOOT_TIMEOUT = 180
+IMG_MB = 64
+
+
+def make_image(ctx, path, mb=IMG_MB):
+    st, out = ctx.sh(f"rm -f {q(path)} && dd if=/dev/zero of={q(path)} bs=1M count={mb} 2>&1 | tail -1", 60)
+    expect(st == 0, f"cannot create the disk image {path}: {out!r}")
+
+
+def boot_with_disks(ctx, name, disks, extra=()):
+    argv = ctx.vmm_run(cpus="boot=2,max=2", memory="512M",
+                       extra=[w for d in disks for w in ("--disk", d)] + list(extra))
+    s = ctx.session(name, argv)
+    s.start()
+    s.wait_for("GUEST-READY", BOOT_TIMEOUT)
+    return s
+
+
+def guest_ok(s, cmd, timeout=60, what=None):
+    st, out = s.run(cmd, timeout)
+    expect(st == 0, f"guest `{what or cmd}`: status {st}, output {out[-6:]!r} (expected success)")
+    return out
+
+
+def wait_vda(s):
+    guest_ok(s, "i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; "
+             "[ -b /dev/vda ] || { dmesg | grep -i -e virtio -e vda | tail -5; exit 1; }", 60,
+             "wait for /dev/vda")
+
+
+MARKS = 6
+
+
+@scenario("disk-durable", tier="integration")
+def disk_durable(ctx):
+    """ext2 on /dev/vda, files written with fsync, kill -9 right after: the image holds them."""
+    img = "/tmp/disk-durable.img"
+    make_image(ctx, img)
+    s = boot_with_disks(ctx, "dur", [f"path={img},serial=durable-1"])
+    wait_vda(s)
+    out = guest_ok(s, "cat /sys/block/vda/serial 2>/dev/null; echo; cat /sys/block/vda/size")
+    expect("durable-1" in out, f"guest /sys/block/vda/serial: {out!r} (expected durable-1)")
+    expect(str(IMG_MB * 2048) in out, f"guest /sys/block/vda/size: {out!r} (expected {IMG_MB * 2048} sectors)")
+    guest_ok(s, "mke2fs -F /dev/vda > /tmp/mkfs.log 2>&1 || { cat /tmp/mkfs.log; exit 1; }; "
+             "mkdir -p /mnt && mount -t ext2 /dev/vda /mnt", 120, "mke2fs + mount")
+    # Random payloads with their checksums, plus text markers that can be found in the raw image.
+    cmd = ("for i in $(seq 1 %d); do dd if=/dev/urandom of=/mnt/f$i bs=64k count=$((i*3)) 2>/dev/null; "
+           "u=$(cat /proc/sys/kernel/random/uuid); echo \"MARK-$i-$u\" > /mnt/m$i; echo \"@mark MARK-$i-$u\"; "
+           "fsync /mnt/f$i /mnt/m$i; done; md5sum /mnt/f* > /mnt/sums; fsync /mnt/sums; fsync /mnt; "
+           "cat /mnt/sums; echo @synced") % MARKS
+    out = guest_ok(s, cmd, 180, "write + fsync")
+    marks = tagged(out, "mark")
+    expect(len(marks) == MARKS and "@synced" in out, f"guest writes: {out[-4:]!r}")
+    sums = [ln for ln in out if ln.endswith(tuple(f"/mnt/f{i}" for i in range(1, MARKS + 1)))]
+    s.kill("KILL")
+    st = s.wait_exit(30)
+    expect(st.kind == "signal" and st.code == 9, f"vmm after kill -9: {st}")
+    st, out = ctx.sh(f"grep -a -o 'MARK-[0-9]*-[0-9a-f-]*' {q(img)} | sort -u", 60)
+    missing = [m for m in marks if m not in out]
+    expect(not missing, f"markers missing from the host image after kill -9: {missing} (found {out!r})")
+    # A new VM sees the files intact.
+    s2 = boot_with_disks(ctx, "dur2", [f"path={img},serial=durable-1"])
+    wait_vda(s2)
+    out = guest_ok(s2, "mkdir -p /mnt && mount -t ext2 /dev/vda /mnt && md5sum -c /mnt/sums && cat /mnt/m*",
+                   120, "mount + md5sum -c")
+    expect(all(m in out for m in marks), f"markers after remount: {out!r}")
+    st, out = s2.run("dmesg | grep -i -e 'EXT4-fs error' -e 'I/O error' -e 'Call trace' | head -3")
+    expect(not out, "guest kernel errors: " + " / ".join(out))
+    guest_ok(s2, "umount /mnt && sync")
+    s2.send("poweroff -f")
+    st = s2.wait_exit(30)
+    expect(st.exited_ok, f"vmm after poweroff: {st} (expected exit status 0)")
+    ctx.note(f"  {len(marks)} files, {len(sums)} checksums intact after kill -9")
+    ctx.sh(f"rm -f {q(img)}", 30)
+
+
+@scenario("disk-readonly", tier="integration")
+def disk_readonly(ctx):
+    """readonly=on: the guest sees a read-only disk, and forced writes fail with an I/O error."""
+    img = "/tmp/disk-ro.img"
+    make_image(ctx, img, 16)
+    ctx.sh(f"printf 'RO-PATTERN-%04d\\n' $(seq 1 2000) | dd of={q(img)} conv=notrunc 2>/dev/null", 30)
+    _st, before = ctx.sh(f"md5sum {q(img)}", 30)
+    s = boot_with_disks(ctx, "ro", [f"path={img},readonly=on"])
+    wait_vda(s)
+    out = guest_ok(s, "cat /sys/block/vda/ro; dd if=/dev/vda bs=4k count=1 2>/dev/null | head -c 15; echo")
+    expect(out[:1] == ["1"], f"guest /sys/block/vda/ro: {out!r} (expected 1)")
+    expect(any("RO-PATTERN-0001" in ln for ln in out), f"reading the read-only disk: {out!r}")
+    st, out = s.run("dd if=/dev/zero of=/dev/vda bs=4k count=1 conv=fsync 2>&1; echo rc=$?")
+    expect("rc=0" not in out, f"a write to the read-only disk succeeded: {out!r}")
+    # Past the guest's own check: the device must refuse with an I/O error.
+    st, out = s.run("blockdev --setrw /dev/vda; dd if=/dev/zero of=/dev/vda bs=4k count=1 oflag=direct 2>&1; "
+                    "echo rc=$?; dmesg | grep -c -i 'error' ")
+    expect("rc=0" not in out, f"a forced write to the read-only disk succeeded: {out!r}")
+    ctx.note("  forced write: " + " / ".join(out[-3:]))
+    s.send("poweroff -f")
+    s.wait_exit(30)
+    _st, after = ctx.sh(f"md5sum {q(img)}", 30)
+    expect(before == after, f"the read-only image changed: {before} -> {after}")
+    ctx.sh(f"rm -f {q(img)}", 30)
+
+
+def run_fails(ctx, name, argv, words):
+    words_s = " ".join(q(a) for a in argv)
+    rc, lines = ctx.sh(f"run_once {q(name)} 60000 {words_s}", 90)
+    st = first(lines, "status", "")
+    errs = tagged(lines, "err")
+    expect(st.startswith("exit ") and not st.startswith("exit 0"),
+           f"second vmm on a disk in use: {st!r} (expected a non-zero exit)", details=errs)
+    expect(any(w in " ".join(errs) for w in words), f"second vmm's error: {errs!r} (expected it to name {words})")
+    return errs
+
+
+@scenario("disk-lock", tier="integration")
+def disk_lock(ctx):
+    """A second vmm cannot open a disk in use (rw or ro); after the first exits it can."""
+    img = "/tmp/disk-lock.img"
+    make_image(ctx, img, 16)
+    s = boot_with_disks(ctx, "lock1", [f"path={img}"])
+    wait_vda(s)
+    errs = run_fails(ctx, "lock2", ctx.vmm_run(cpus="1", memory="256M", extra=["--disk", f"path={img}"]),
+                     ["in use"])
+    ctx.note("  " + errs[-1] if errs else "")
+    run_fails(ctx, "lock3", ctx.vmm_run(cpus="1", memory="256M", extra=["--disk", f"path={img},readonly=on"]),
+              ["in use"])
+    # The first VM still works.
+    guest_ok(s, "dd if=/dev/urandom of=/dev/vda bs=4k count=16 oflag=direct 2>/dev/null && sync")
+    s.send("poweroff -f")
+    st = s.wait_exit(30)
+    expect(st.exited_ok, f"vmm after poweroff: {st}")
+    s3 = boot_with_disks(ctx, "lock4", [f"path={img}"])
+    wait_vda(s3)
+    s3.send("poweroff -f")
+    s3.wait_exit(30)
+    ctx.sh(f"rm -f {q(img)}", 30)
