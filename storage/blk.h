@@ -82,6 +82,13 @@ int blk_pause(struct blk_dev *d, unsigned timeout_ms) __must_check;
 void blk_resume(struct blk_dev *d);
 bool blk_is_drained(struct blk_dev *d);
 
+struct blk_saved;
+/* Snapshot / migration (device paused by blk_pause, or not started yet). */
+int blk_save(struct blk_dev *d, struct blk_saved *out) __must_check;
+/* Loads transport and queue state into a device built with the same configuration
+ * and starts serving the queues if the driver had set DRIVER_OK. */
+int blk_load(struct blk_dev *d, const struct blk_saved *in) __must_check;
+
 /* What a snapshot records of a disk (not its data). */
 struct blk_disk_info {
 	const char *path;

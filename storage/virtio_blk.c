@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "storage/blk.h"
+#include "storage/blk_state.h"
 #include "vmm/core/errbuf.h"
 
 /* Registered files: the image, the control eventfd, then one ioeventfd per queue. */
@@ -656,4 +657,41 @@ void blk_get_stats(struct blk_dev *d, struct blk_stats *out)
 	pthread_mutex_lock(&d->t.lock);
 	*out = d->stats;
 	pthread_mutex_unlock(&d->t.lock);
+}
+
+int blk_save(struct blk_dev *d, struct blk_saved *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (snprintf((char *)out->path, sizeof(out->path), "%s", d->cfg.path) >= (int)sizeof(out->path))
+		return -ENAMETOOLONG;
+	memcpy(out->serial, d->cfg.serial, sizeof(out->serial));
+	out->serial[VM_DISK_SERIAL_MAX] = 0;
+	out->size = d->file.size;
+	out->readonly = d->cfg.readonly;
+	out->cache_none = d->cfg.cache_none;
+	out->num_queues = d->t.nr_queues;
+	pthread_mutex_lock(&d->t.lock);
+	if (d->inflight) {
+		pthread_mutex_unlock(&d->t.lock);
+		return -EBUSY; /* never save half-done requests */
+	}
+	pthread_mutex_unlock(&d->t.lock);
+	virtio_mmio_save(&d->t, &out->transport, out->queues);
+	return 0;
+}
+
+int blk_load(struct blk_dev *d, const struct blk_saved *in)
+{
+	int ret;
+
+	if (in->num_queues != d->t.nr_queues)
+		return -EINVAL;
+	ret = virtio_mmio_load(&d->t, &in->transport, in->queues);
+	if (ret < 0)
+		return ret;
+	pthread_mutex_lock(&d->t.lock);
+	d->active = virtio_mmio_running(&d->t);
+	pthread_mutex_unlock(&d->t.lock);
+	wake(d); /* requests the guest queued before the snapshot are served now */
+	return 0;
 }

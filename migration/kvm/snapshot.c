@@ -37,6 +37,7 @@
 #include "vmm/core/errbuf.h"
 #include "vmm/core/log.h"
 #include "vmm/kvm/save.h"
+#include "vmm/kvm/virtio_disks.h"
 #include "vmm/kvm/vm.h"
 
 #define MEM_CHUNK SZ_64K
@@ -351,7 +352,14 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 		ERR("bad snapshot state: %s", merr.msg);
 		goto out;
 	}
-	config_state_to(&s->config, &cfg);
+	{
+		struct vm_config overrides = *cfg_out; /* vmm restore --disk */
+
+		config_state_to(&s->config, &cfg);
+		ret = vm_disks_cfg_from_saved(s, &overrides, &cfg, errbuf, errlen);
+		if (ret < 0)
+			goto out;
+	}
 	{
 		uint64_t host_mem = 0;
 		unsigned host_vcpus = 0;
@@ -389,6 +397,8 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 	}
 	*cfg_storage = s->config;
 	config_state_to(cfg_storage, cfg_out);
+	cfg_out->nr_disks = cfg.nr_disks;
+	memcpy(cfg_out->disks, cfg.disks, sizeof(cfg.disks));
 	vm->cfg = *cfg_out;
 	*out = vm;
 out:

@@ -12,8 +12,9 @@
 /* One `--disk path=FILE[,readonly=on][,serial=S][,cache=writeback|none][,num_queues=N]`. */
 #define VM_MAX_DISKS 8
 #define VM_DISK_SERIAL_MAX 20
+#define VM_DISK_PATH_MAX 512
 struct vm_disk_cfg {
-	const char *path;
+	char path[VM_DISK_PATH_MAX];
 	bool readonly;
 	bool cache_none;        /* O_DIRECT: no host page cache */
 	unsigned num_queues;    /* 1..8 */

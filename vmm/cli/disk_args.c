@@ -33,11 +33,11 @@ int cli_parse_disk(char *s, struct vm_disk_cfg *d, char *errbuf, size_t errlen)
 		klen = (size_t)(eq - p);
 		val = eq + 1;
 		if (key_is(p, klen, "path")) {
-			if (!*val) {
-				snprintf(errbuf, errlen, "--disk: path is empty");
+			if (!*val || strlen(val) >= sizeof(d->path)) {
+				snprintf(errbuf, errlen, "--disk: path is empty or longer than %zu bytes", sizeof(d->path) - 1);
 				return -EINVAL;
 			}
-			d->path = val;
+			snprintf(d->path, sizeof(d->path), "%s", val);
 		} else if (key_is(p, klen, "readonly")) {
 			if (!strcmp(val, "on"))
 				d->readonly = true;
@@ -87,7 +87,7 @@ int cli_parse_disk(char *s, struct vm_disk_cfg *d, char *errbuf, size_t errlen)
 		}
 		p = comma ? comma + 1 : NULL;
 	}
-	if (!d->path) {
+	if (!d->path[0]) {
 		snprintf(errbuf, errlen, "--disk: path=FILE is required");
 		return -EINVAL;
 	}

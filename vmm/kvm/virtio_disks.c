@@ -14,7 +14,9 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "migration/vm/sections.h"
 #include "storage/blk.h"
+#include "storage/blk_state.h"
 #include "vmm/core/log.h"
 #include "vmm/arm64/memory_map.h"
 #include "vmm/core/errbuf.h"
@@ -218,4 +220,102 @@ void vm_disks_set_dirty_hook(struct vm *vm, void (*mark_dirty)(void *ctx, uint64
 
 	for (i = 0; i < vm->nr_disks_up; i++)
 		blk_set_dirty_hook(vm->disks[i], mark_dirty, ctx);
+}
+
+int vm_disks_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	unsigned i;
+	int ret;
+
+	memset(s->disks, 0, sizeof(s->disks));
+	if (vm->disks_pause_err) {
+		ERR("a disk could not drain its in-flight requests: %s", strerror(-vm->disks_pause_err));
+		return vm->disks_pause_err;
+	}
+	for (i = 0; i < vm->nr_disks_up; i++) {
+		ret = blk_save(vm->disks[i], &s->disks[i]);
+		if (ret < 0) {
+			ERR("disk %u ('%s'): cannot save its state: %s", i, vm->cfg.disks[i].path, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int vm_disks_check(struct vm *vm, const struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	unsigned i;
+
+	for (i = 0; i < VM_MAX_DISKS; i++) {
+		const struct blk_saved *b = &s->disks[i];
+		struct blk_disk_info info;
+
+		if (!b->size && i >= vm->nr_disks_up)
+			continue;
+		if (!b->size || i >= vm->nr_disks_up) {
+			ERR("the snapshot has %s disk in slot %u than this VM", b->size ? "a" : "no", i);
+			return -EINVAL;
+		}
+		blk_info(vm->disks[i], &info);
+		if (info.size != b->size) {
+			ERR("disk %u: '%s' is %llu bytes, the snapshot's disk ('%s') was %llu", i, info.path,
+			    (unsigned long long)info.size, (const char *)b->path, (unsigned long long)b->size);
+			return -EINVAL;
+		}
+		if (strcmp(info.serial, (const char *)b->serial)) {
+			ERR("disk %u: serial '%s' differs from the snapshot's '%s'", i, info.serial, (const char *)b->serial);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int vm_disks_apply(struct vm *vm, const struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	unsigned i;
+	int ret;
+
+	for (i = 0; i < vm->nr_disks_up; i++) {
+		ret = blk_load(vm->disks[i], &s->disks[i]);
+		if (ret < 0) {
+			ERR("disk %u: cannot restore its queues: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int vm_disks_cfg_from_saved(const struct vm_saved *s, const struct vm_config *overrides, struct vm_config *cfg,
+			    char *errbuf, size_t errlen)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < VM_MAX_DISKS && s->disks[i].size; i++)
+		n = i + 1;
+	if (overrides && overrides->nr_disks > n) {
+		ERR("%u --disk given, the snapshot has %u disks", overrides->nr_disks, n);
+		return -EINVAL;
+	}
+	cfg->nr_disks = n;
+	for (i = 0; i < n; i++) {
+		const struct blk_saved *b = &s->disks[i];
+		struct vm_disk_cfg *d = &cfg->disks[i];
+
+		memset(d, 0, sizeof(*d));
+		snprintf(d->path, sizeof(d->path), "%s", (const char *)b->path);
+		memcpy(d->serial, b->serial, sizeof(d->serial));
+		d->readonly = b->readonly;
+		d->cache_none = b->cache_none;
+		d->num_queues = b->num_queues;
+		if (overrides && i < overrides->nr_disks) {
+			const struct vm_disk_cfg *o = &overrides->disks[i];
+
+			if (o->serial[0] && strcmp(o->serial, d->serial)) {
+				ERR("--disk %s: serial '%s' is not the snapshot's '%s'", o->path, o->serial, d->serial);
+				return -EINVAL;
+			}
+			snprintf(d->path, sizeof(d->path), "%s", o->path);
+		}
+	}
+	return 0;
 }

@@ -29,4 +29,16 @@ int vm_disks_acquire_at_switchover(struct vm *vm, char *errbuf, size_t errlen) _
 int vm_disks_reclaim_after_failed_migration(struct vm *vm) __must_check;
 void vm_disks_set_dirty_hook(struct vm *vm, void (*mark_dirty)(void *ctx, uint64_t gpa, uint64_t len), void *ctx);
 
+/* Snapshot and restore (vmm/kvm/save.c, migration/kvm/snapshot.c). */
+struct vm_saved;
+struct vm_config;
+/* The disks' sections; fails when the last pause could not drain them. */
+int vm_disks_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen) __must_check;
+/* The images this VM opened have the snapshot's sizes and serials. */
+int vm_disks_check(struct vm *vm, const struct vm_saved *s, char *errbuf, size_t errlen) __must_check;
+int vm_disks_apply(struct vm *vm, const struct vm_saved *s, char *errbuf, size_t errlen) __must_check;
+/* cfg->disks from the snapshot; overrides->disks[i].path (vmm restore --disk) replaces disk i's path. */
+int vm_disks_cfg_from_saved(const struct vm_saved *s, const struct vm_config *overrides, struct vm_config *cfg,
+			    char *errbuf, size_t errlen) __must_check;
+
 #endif
