@@ -41,7 +41,7 @@ def _base_dirs(w):
 GUEST_MODULES = ("crc16", "crc32c_generic", "mbcache", "jbd2", "ext4", "virtio_mmio", "virtio_blk")
 
 
-def build_guest_rootfs(busybox, out_path, modules_dir=None):
+def build_guest_rootfs(busybox, out_path, modules_dir=None, extra_bins=None):
     """The L2 guest: busybox, its /init, the guest's kernel modules, gzip-compressed newc cpio."""
     raw = io.BytesIO()
     w = cpio.NewcWriter(raw)
@@ -56,6 +56,8 @@ def build_guest_rootfs(busybox, out_path, modules_dir=None):
                     w.data(f"lib/modules/{name}.ko", lzma.decompress(x.read()), mode=0o644)
     w.file("bin/busybox", busybox, mode=0o755)
     w.symlink("bin/sh", "busybox")
+    for name, path in sorted((extra_bins or {}).items()):
+        w.file(f"bin/{name}", path, mode=0o755)
     w.file("init", GUEST_INIT, mode=0o755)
     w.close()
     with open(out_path + ".tmp", "wb") as f:
