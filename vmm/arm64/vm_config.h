@@ -31,6 +31,7 @@ struct vm_config {
 	bool acpi;              /* ACPI boot (default) or device tree */
 	const char *api_socket; /* QMP socket path, NULL: none */
 	unsigned nr_disks;      /* virtio-blk disks, in virtio-mmio slot order */
+	bool disks_defer_open;  /* live-migration destination: open the images at switch-over */
 	struct vm_disk_cfg disks[VM_MAX_DISKS];
 };
 

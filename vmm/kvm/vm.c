@@ -306,7 +306,7 @@ int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void
 	ret = vm_hotplug_setup(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
-	ret = vm_disks_setup(vm, false, errbuf, errlen);
+	ret = vm_disks_setup(vm, cfg->disks_defer_open, errbuf, errlen);
 	if (ret < 0)
 		goto err;
 	if (mem_fd >= 0) {
