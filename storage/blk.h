@@ -107,8 +107,11 @@ void blk_info(struct blk_dev *d, struct blk_disk_info *out);
  *  - source, when the migration failed: blk_reclaim_after_failed_migration()
  *    takes the lock again before the VM resumes (the source keeps the disk).
  *  - blk_set_dirty_hook(): every guest-RAM range the device writes (read data,
- *    used ring, status bytes) is reported to fn (NULL disables); called with the
- *    device paused or before it starts.
+ *    used ring, avail_event, status bytes, GET_ID) is reported to fn (NULL disables).
+ *    fn runs on the disk's I/O thread (and on a vCPU thread for nothing: only the
+ *    I/O thread writes guest RAM), with the device's lock held: it must be
+ *    thread-safe, must not block, and must not call back into the device. Set it
+ *    before dirty logging starts; the pages written before are in the first pass.
  */
 int blk_release_for_migration(struct blk_dev *d) __must_check;
 int blk_acquire_at_switchover(struct blk_dev *d, char *errbuf, size_t errlen) __must_check;
