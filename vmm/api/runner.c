@@ -303,7 +303,8 @@ int runner_run(const struct vm_config *cfg, const char *restore_dir)
 			goto out_loop;
 		}
 	}
-	ret = run_vms(&r, restore_dir ? NULL : cfg, restore_dir);
+	/* For a restore, cfg carries only the overrides (vmm restore --disk). */
+	ret = run_vms(&r, cfg, restore_dir);
 	api_stop(&r);
 	console_fini(&r.console);
 out_loop:
