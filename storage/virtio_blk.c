@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -387,6 +388,15 @@ static void *io_thread(void *arg)
 	return NULL;
 }
 
+/* Raw io_uring_register: Debian 12's liburing 2.3 shared library does not export
+ * io_uring_register_restrictions / io_uring_enable_rings (its static one does). */
+static int uring_register(struct io_uring *ring, unsigned op, const void *arg, unsigned n)
+{
+	long r = syscall(__NR_io_uring_register, ring->ring_fd, op, arg, n);
+
+	return r < 0 ? -errno : (int)r;
+}
+
 /* The ring: disabled at creation, registered files, an opcode allow-list, enabled. */
 static int ring_setup(struct blk_dev *d)
 {
@@ -415,10 +425,10 @@ static int ring_setup(struct blk_dev *d)
 	ret = io_uring_register_files(&d->ring, fds, nfds);
 	if (ret < 0)
 		return ret;
-	ret = io_uring_register_restrictions(&d->ring, res, ARRAY_SIZE(res));
+	ret = uring_register(&d->ring, IORING_REGISTER_RESTRICTIONS, res, ARRAY_SIZE(res));
 	if (ret < 0)
 		return ret;
-	return io_uring_enable_rings(&d->ring);
+	return uring_register(&d->ring, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
 }
 
 static int start_io(struct blk_dev *d, char *errbuf, size_t errlen)
