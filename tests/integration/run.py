@@ -137,15 +137,22 @@ class Runner:
         l1_bins = self.l1_helpers(local)
 
         rootfs = os.path.join(self.work, "rootfs.cpio.gz")
-        blkbench = os.path.join(self.work, "blkbench")
-        src = os.path.join(REPO, "tests", "guest", "blkbench.c")
-        if not (images.is_executable(blkbench) and os.path.getmtime(blkbench) >= os.path.getmtime(src)):
-            r = subprocess.run(["aarch64-linux-gnu-gcc", "-static", "-O2", "-pthread", "-o", blkbench, src],
-                               capture_output=True, text=True)
-            if r.returncode != 0:
-                raise Setup(f"cannot compile tests/guest/blkbench.c: {r.stderr.strip()[:800]}")
+        # Static guest tools: tests/guest/<name>.c -> /bin/<name> in the guest.
+        guest_bins = {}
+        gdir = os.path.join(REPO, "tests", "guest")
+        for fn in sorted(os.listdir(gdir)):
+            if not fn.endswith(".c"):
+                continue
+            name, src = fn[:-2], os.path.join(gdir, fn)
+            dst = os.path.join(self.work, "guest-" + name)
+            if not (images.is_executable(dst) and os.path.getmtime(dst) >= os.path.getmtime(src)):
+                r = subprocess.run(["aarch64-linux-gnu-gcc", "-static", "-O2", "-pthread", "-o", dst, src],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise Setup(f"cannot compile tests/guest/{fn}: {r.stderr.strip()[:800]}")
+            guest_bins[name] = dst
         size = images.build_guest_rootfs(busybox, rootfs, modules_dir=os.path.join(cache, "kernel", "modules"),
-                                         extra_bins={"blkbench": blkbench})
+                                         extra_bins=guest_bins)
         self.big_files.append(rootfs)
         self.note(f"guest initramfs {size // 1024} KiB")
         tree = images.host_tree("vmm", image=image, initrd=rootfs, l1_bins=l1_bins,
