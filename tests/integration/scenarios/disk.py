@@ -50,7 +50,7 @@ def disk_durable(ctx):
     # Random payloads with their checksums, plus text markers that can be found in the raw image.
     cmd = ("for i in $(seq 1 %d); do dd if=/dev/urandom of=/mnt/f$i bs=64k count=$((i*2)) 2>/dev/null; "
            "u=$(cat /proc/sys/kernel/random/uuid); for j in $(seq 100); do echo \"MARK-$i-$u\"; done > /mnt/m$i; echo \"@mark MARK-$i-$u\"; "
-           "fsync /mnt/f$i /mnt/m$i; done; md5sum /mnt/f* > /mnt/sums; fsync /mnt/sums; fsync /mnt; "
+           "fsync /mnt/f$i /mnt/m$i || exit 1; done; md5sum /mnt/f* > /mnt/sums; fsync /mnt/sums /mnt || exit 1; "
            "cat /mnt/sums; echo @synced") % MARKS
     out = guest_ok(s, cmd, 180, "write + fsync")
     marks = tagged(out, "mark")
@@ -203,8 +203,10 @@ def disk_snapshot(ctx):
     wait_vda(s)
     guest_ok(s, "mke2fs -F /dev/vda > /tmp/mkfs.log 2>&1 && mkdir -p /mnt && mount -t ext2 /dev/vda /mnt", 120)
     # A writer: file i is written, fsynced, then its checksum is appended to /mnt/done (fsynced).
+    guest_ok(s, "command -v fsync", 30, "the guest's fsync tool")
     guest_ok(s, "(i=0; while [ ! -e /tmp/stop ]; do i=$((i+1)); dd if=/dev/urandom of=/mnt/w$i bs=32k count=4 "
-             "2>/dev/null; fsync /mnt/w$i; md5sum /mnt/w$i >> /mnt/done; fsync /mnt/done; done) > /dev/null 2>&1 & "
+             "2>/dev/null; fsync /mnt/w$i || break; md5sum /mnt/w$i >> /mnt/done; fsync /mnt/done || break; done) "
+             "> /dev/null 2>&1 & "
              "echo $! > /tmp/wpid; sleep 3; wc -l < /mnt/done")
     st, out = ctx.sh(f"{q(ctx.vmm)} snapshot --api {q(sock)} --to {q(snapdir)} --stop", 600)
     expect(st == 0, f"`vmm snapshot --stop` with I/O running: status {st}, {out!r}")
