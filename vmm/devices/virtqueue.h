@@ -16,7 +16,7 @@
 #include "vmm/core/compiler.h"
 
 #define VQ_MAX_SIZE 256   /* QueueNumMax we offer */
-#define VQ_MAX_SEGS 130   /* longest chain we accept (SEG_MAX 128 + header + status) */
+#define VQ_MAX_SEGS 256   /* longest chain we accept (SEG_MAX 254 + header + status) */
 
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
