@@ -31,10 +31,24 @@ struct blk_slot {
 	uint32_t type;
 	uint8_t *status;
 	uint64_t status_gpa;
-	uint64_t data_len;
+	uint64_t data_len;    /* the SQE's bytes (this request and the ones merged into it) */
+	uint64_t own_len;     /* this request's bytes */
+	int32_t next;         /* head of the next request merged into this SQE, or -1 */
 	unsigned niov;
 	struct iovec iov[VQ_MAX_SEGS];
 	uint64_t gpa[VQ_MAX_SEGS];
+};
+
+/* The last IN/OUT SQE prepared and not yet submitted: an adjacent request of the
+ * same type on the same queue joins it (one readv/writev for both, as QEMU's
+ * multireq merging), e.g. the two halves of a 1 MiB write split at seg_max. */
+struct blk_merge {
+	bool valid;
+	unsigned q;
+	uint16_t head, tail;
+	uint32_t type;
+	uint64_t end;         /* byte offset after the SQE's data */
+	struct io_uring_sqe *sqe;
 };
 
 struct blk_dev {
@@ -62,6 +76,7 @@ struct blk_dev {
 	struct blk_slot *slots[VIRTIO_MMIO_MAX_QUEUES]; /* [VQ_MAX_SIZE], by head */
 	struct vq_chain chain;        /* scratch, I/O thread */
 	struct blk_req req;           /* scratch, I/O thread */
+	struct blk_merge last;        /* I/O thread */
 	struct blk_stats stats;
 };
 
@@ -182,6 +197,7 @@ static struct io_uring_sqe *get_sqe(struct blk_dev *d)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->ring);
 
 	if (!sqe) {
+		d->last.valid = false; /* submitted: no longer extendable */
 		(void)io_uring_submit(&d->ring);
 		d->stats.submits++;
 		sqe = io_uring_get_sqe(&d->ring);
@@ -222,12 +238,34 @@ static bool submit(struct blk_dev *d, unsigned q, uint16_t head, const struct bl
 		}
 		return false; /* completed inline by the caller */
 	}
-	sqe = get_sqe(d);
-	if (!sqe)
-		return false;
 	s->type = r->type;
 	s->status = r->status;
 	s->status_gpa = r->status_gpa;
+	s->own_len = r->data_len;
+	s->next = -1;
+	if ((r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT) && d->last.valid && d->last.q == q &&
+	    d->last.type == r->type && d->last.end == off) {
+		struct blk_slot *lead = &d->slots[q][d->last.head];
+
+		if (lead->niov + r->niov <= VQ_MAX_SEGS && lead->data_len + r->data_len <= (1ULL << 30)) {
+			memcpy(lead->iov + lead->niov, r->iov, r->niov * sizeof(r->iov[0]));
+			memcpy(lead->gpa + lead->niov, r->iov_gpa, r->niov * sizeof(r->iov_gpa[0]));
+			lead->niov += r->niov;
+			lead->data_len += r->data_len;
+			d->last.sqe->len = lead->niov;
+			s->niov = 0;
+			s->data_len = 0;
+			d->slots[q][d->last.tail].next = head;
+			d->last.tail = head;
+			d->last.end += r->data_len;
+			d->inflight++;
+			return true;
+		}
+	}
+	d->last.valid = false;
+	sqe = get_sqe(d);
+	if (!sqe)
+		return false;
 	s->data_len = r->data_len;
 	s->niov = r->niov;
 	memcpy(s->iov, r->iov, r->niov * sizeof(r->iov[0]));
@@ -257,6 +295,9 @@ static bool submit(struct blk_dev *d, unsigned q, uint16_t head, const struct bl
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, ((uint64_t)q << 16) | head);
 	d->inflight++;
+	if (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT)
+		d->last = (struct blk_merge){ .valid = true, .q = q, .head = head, .tail = head, .type = r->type,
+					      .end = off + r->data_len, .sqe = sqe };
 	return true;
 }
 
@@ -314,11 +355,14 @@ static void complete(struct blk_dev *d, uint64_t tag, int res, bool *pushed)
 	if (q >= d->t.nr_queues || head >= VQ_MAX_SIZE)
 		return;
 	s = &d->slots[q][head];
-	d->inflight--;
-	if (!d->inflight)
-		pthread_cond_broadcast(&d->cond);
-	if (d->resetting || !d->active)
-		return; /* the guest reset the device meanwhile: its rings are gone */
+	if (d->resetting || !d->active) {
+		/* The guest reset the device meanwhile: its rings are gone. */
+		for (int32_t h = head; h >= 0 && h < VQ_MAX_SIZE; h = d->slots[q][h].next)
+			d->inflight--;
+		if (!d->inflight)
+			pthread_cond_broadcast(&d->cond);
+		return;
+	}
 	if (s->type == VIRTIO_BLK_T_IN || s->type == VIRTIO_BLK_T_OUT)
 		ok = res >= 0 && (uint64_t)res == s->data_len;
 	else
@@ -329,8 +373,18 @@ static void complete(struct blk_dev *d, uint64_t tag, int res, bool *pushed)
 	if (ok && s->type == VIRTIO_BLK_T_IN)
 		for (i = 0; i < s->niov; i++)
 			mark(d, s->gpa[i], s->iov[i].iov_len);
-	finish(d, q, head, s->status, s->status_gpa, ok ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR,
-	       (ok && s->type == VIRTIO_BLK_T_IN) ? (uint32_t)(s->data_len + 1) : 1, pushed);
+	/* This request and every one merged into its SQE. */
+	for (int32_t h = head; h >= 0 && h < VQ_MAX_SIZE;) {
+		struct blk_slot *m = &d->slots[q][h];
+		int32_t next = m->next;
+
+		d->inflight--;
+		finish(d, q, (uint16_t)h, m->status, m->status_gpa, ok ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR,
+		       (ok && m->type == VIRTIO_BLK_T_IN) ? (uint32_t)(m->own_len + 1) : 1, pushed);
+		h = next;
+	}
+	if (!d->inflight)
+		pthread_cond_broadcast(&d->cond);
 }
 
 static void *io_thread(void *arg)
@@ -357,6 +411,7 @@ static void *io_thread(void *arg)
 			break;
 		}
 		pthread_mutex_lock(&d->t.lock);
+		d->last.valid = false; /* everything prepared so far was submitted */
 		io_uring_for_each_cqe(&d->ring, head, cqe) {
 			uint64_t tag = io_uring_cqe_get_data64(cqe);
 
