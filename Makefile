@@ -92,7 +92,7 @@ GUEST_BINS := $(GUEST_SRCS:tests/guest/%.c=$(ARM_DIR)/guest/%)
 
 SETUP_STAMP := $(O)/.setup-host
 
-.PHONY: all native arm64 check check-unit check-descriptors check-fuzz check-integration check-fresh bench bench-native demo clean setup fuzz
+.PHONY: all native arm64 check check-unit check-descriptors check-fuzz fuzz-virtio check-integration check-fresh bench bench-native demo clean setup fuzz
 all: native arm64
 
 native: $(NATIVE_LIB) $(UNIT_BIN) $(NATIVE_TOOLS:%=$(NATIVE_DIR)/%) $(BENCH_NATIVE)
@@ -155,7 +155,7 @@ $(ARM_DIR)/l1/%: tests/l1/%.c | $(SETUP_STAMP) $(ARM_DEPS)
 $(ARM_DIR)/guest/%: tests/guest/%.c | $(SETUP_STAMP) $(ARM_DEPS)
 	@mkdir -p $(@D)
 	@echo "  LD64    $@"
-	$(Q)$(ARM_CC) $(BASE_CFLAGS) -static -o $@ $<
+	$(Q)$(ARM_CC) $(BASE_CFLAGS) -pthread -static -o $@ $<
 
 check: check-unit check-fuzz check-integration
 
@@ -231,6 +231,19 @@ fuzz: $(FUZZ_DIR)/fuzz_state $(FUZZ_DIR)/fuzz_migration
 	$< -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 $(FUZZ_DIR)/corpus tests/data
 	$(FUZZ_DIR)/fuzz_migration -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 \
 		$(FUZZ_DIR)/corpus-migration
+
+# libFuzzer target for the virtqueue / virtio-blk request parsers and the virtio-mmio registers.
+FUZZ_VIRTIO_SRCS := vmm/devices/virtqueue.c vmm/devices/virtio_mmio.c storage/blk_req.c vmm/core/log.c
+
+$(FUZZ_DIR)/fuzz_virtio: tests/fuzz/fuzz_virtio.c $(FUZZ_VIRTIO_SRCS) $(wildcard vmm/devices/*.h storage/*.h) | $(SETUP_STAMP)
+	@mkdir -p $(@D)
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ $< $(FUZZ_VIRTIO_SRCS)
+
+fuzz-virtio: $(FUZZ_DIR)/fuzz_virtio
+	@mkdir -p $(FUZZ_DIR)/corpus-virtio
+	$< -max_total_time=$(FUZZ_TIME) -max_len=65600 -print_final_stats=1 $(FUZZ_DIR)/corpus-virtio
 
 clean:
 	rm -rf $(O)

@@ -57,7 +57,8 @@ static struct aml *virtio_mmio_device(uint32_t i)
 	aml_append(dev, aml_name_decl("_CCA", aml_one())); /* DMA is cache-coherent */
 	aml_append(crs, aml_memory32_fixed((uint32_t)base, (uint32_t)LAYOUT_VIRTIO_MMIO_STRIDE,
 					   AML_READ_WRITE));
-	aml_append(crs, aml_interrupt(AML_CONSUMER, AML_LEVEL, AML_ACTIVE_HIGH, AML_EXCLUSIVE, &irq, 1));
+	/* Edge: the device signals through an irqfd, one pulse per event. */
+	aml_append(crs, aml_interrupt(AML_CONSUMER, AML_EDGE, AML_ACTIVE_HIGH, AML_EXCLUSIVE, &irq, 1));
 	aml_append(dev, aml_name_decl("_CRS", crs));
 	return dev;
 }

@@ -204,6 +204,8 @@ step_guest() {
 			ls "$kdir/modules/$m".ko* >/dev/null 2>&1 || die "module $m.ko missing from $dep"
 		done
 		echo "$L1_MODULES" > "$kdir/modules.list"
+		# The guest's modules (virtio-blk disks with ext4), shipped in its initramfs.
+		find "$kdir/x/lib/modules" \( -name 'virtio_mmio.ko*' -o -name 'virtio_blk.ko*' -o -name 'ext4.ko*' -o -name 'jbd2.ko*' -o -name 'mbcache.ko*' -o -name 'crc16.ko*' -o -name 'crc32c_generic.ko*' \) -exec cp {} "$kdir/modules/" \;
 		rm -rf "$kdir/x" "$kdir"/*.deb
 		touch "$kdir/.done"
 	fi

@@ -34,6 +34,7 @@
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
 #include "vmm/kvm/save.h"
+#include "vmm/kvm/virtio_disks.h"
 #include "vmm/kvm/vm.h"
 
 #define ACCEPT_POLL_MS 1000
@@ -125,8 +126,15 @@ static int on_offer(struct migrate_in *m, struct ram_receiver *r, const uint8_t 
 		ret = -EINVAL;
 	}
 	if (!ret) {
+		struct vm_config none = { 0 };
+
 		m->cfg_storage = s->config;
 		config_state_to(&m->cfg_storage, &cfg);
+		/* Shared storage: the source's disks, opened (and locked) only at the switchover. */
+		ret = vm_disks_cfg_from_saved(s, &none, &cfg, err, sizeof(err));
+		cfg.disks_defer_open = true;
+	}
+	if (!ret) {
 		/* Every possible vCPU created, the disabled ones parked, then the vGIC (vm_create_ex). */
 		ret = vm_create_ex(&cfg, m->vm_hooks, m->vm_hooks_ctx, VM_MEM_INCOMING, &m->vm, err, sizeof(err));
 	}
@@ -186,6 +194,10 @@ static int on_state(struct migrate_in *m, struct ram_receiver *r, const uint8_t 
 		ret = vm_state_check(m->vm, s, err, sizeof(err));
 	if (!ret)
 		ret = vm_state_apply(m->vm, s, err, sizeof(err));
+	/* The source released its disks' locks before it sent the state: take them now, before the
+	 * acknowledgement, so a disk this host cannot open fails the migration and the source runs on. */
+	if (!ret)
+		ret = vm_disks_acquire_at_switchover(m->vm, err, sizeof(err));
 	vm_saved_free(s);
 	if (ret) {
 		log_err("cannot load the incoming state: %s", err);

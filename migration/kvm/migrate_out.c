@@ -29,6 +29,7 @@
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
 #include "vmm/kvm/dirty_log.h"
+#include "vmm/kvm/virtio_disks.h"
 #include "vmm/kvm/vm.h"
 
 #define CONNECT_TIMEOUT_MS 10000
@@ -70,6 +71,7 @@ struct migrate_out {
 	uint64_t pause_ns;       /* when the switchover paused the vCPUs */
 	uint64_t op_ms;          /* how long the collect took */
 	bool paused_by_us;
+	bool disks_released;     /* the switchover handed the disks' locks over */
 	bool frozen;
 	bool cancel;
 	bool acked;              /* the destination acknowledged the state: no cancel, no resume */
@@ -105,6 +107,11 @@ static void emit_queued(struct migrate_out *m)
 	}
 }
 
+static void disk_dirty(void *ctx, uint64_t gpa, uint64_t len)
+{
+	vm_mark_dirty(ctx, gpa, len);
+}
+
 /* Pauses the VM for the migration (unless the user already has) and settles pending
  * hot-plug work, so that the topology collected is final. */
 static int pause_and_settle(struct migrate_out *m)
@@ -136,6 +143,9 @@ static void serve_mail(struct migrate_out *m, enum mail_op op)
 	case MAIL_COLLECT_OFFER:
 		ret = pause_and_settle(m);
 		if (!ret) {
+			/* Pages the disks write into guest RAM are resent (vm_mark_dirty is a no-op until
+			 * the dirty log starts). */
+			vm_disks_set_dirty_hook(m->vm, disk_dirty, m->vm);
 			ret = vm_stream_save(m->vm, &m->state, err, sizeof(err));
 			if (m->paused_by_us)
 				vm_resume_all(m->vm);
@@ -150,12 +160,25 @@ static void serve_mail(struct migrate_out *m, enum mail_op op)
 			pthread_mutex_unlock(&m->lock);
 			m->pause_ns = t0;
 			ret = vm_stream_save(m->vm, &m->state, err, sizeof(err));
+			/* Shared storage: flushed, and the lock handed to the destination. */
+			if (!ret) {
+				ret = vm_disks_release_for_migration(m->vm);
+				if (ret)
+					snprintf(err, sizeof(err), "cannot release the disks for the destination: %s",
+						 strerror(-ret));
+				else
+					m->disks_released = true;
+			}
 		}
 		break;
 	case MAIL_RESUME:
 		pthread_mutex_lock(&m->lock);
 		m->frozen = false;
 		pthread_mutex_unlock(&m->lock);
+		/* The source keeps its disks: take their locks back before the guest runs again. */
+		if (m->disks_released && vm_disks_reclaim_after_failed_migration(m->vm) < 0)
+			log_err("cannot take the disks' locks back after the failed migration");
+		m->disks_released = false;
 		if (m->paused_by_us && !m->hooks->user_paused(m->ctx))
 			vm_resume_all(m->vm);
 		m->paused_by_us = false;

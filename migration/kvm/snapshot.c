@@ -38,6 +38,7 @@
 #include "vmm/core/errbuf.h"
 #include "vmm/core/log.h"
 #include "vmm/kvm/save.h"
+#include "vmm/kvm/virtio_disks.h"
 #include "vmm/kvm/vm.h"
 
 #define MEM_CHUNK SZ_64K
@@ -440,6 +441,13 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 		ret = vm_stream_check_compat(buf, len, "snapshot", errbuf, errlen);
 	if (ret < 0)
 		goto out;
+	{
+		struct vm_config overrides = *cfg_out; /* vmm restore --disk */
+
+		ret = vm_disks_cfg_from_saved(s, &overrides, &cfg, errbuf, errlen);
+		if (ret < 0)
+			goto out;
+	}
 	/* The memory file the state names; a snapshot from before that scheme has DIR/memory. */
 	{
 		char name[MEMORY_NAME_LEN];
@@ -475,6 +483,8 @@ int vm_snapshot_restore(const char *dir, const struct vm_hooks *hooks, void *hoo
 	}
 	*cfg_storage = s->config;
 	config_state_to(cfg_storage, cfg_out);
+	cfg_out->nr_disks = cfg.nr_disks;
+	memcpy(cfg_out->disks, cfg.disks, sizeof(cfg.disks));
 	vm->cfg = *cfg_out;
 	*out = vm;
 out:

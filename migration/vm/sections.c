@@ -58,6 +58,8 @@ int vm_sections_register(struct mig_registry *reg, struct vm_saved *s, unsigned 
 		ret = mig_registry_add(reg, &gic_cpu_vmstate, i, &s->gic_cpus[i], MIG_PRI_GIC_CPU, 0, err);
 	if (!ret)
 		ret = mig_registry_add(reg, &pl011_vmstate, 0, &s->uart, MIG_PRI_DEVICE, 0, err);
+	for (i = 0; !ret && i < VM_MAX_DISKS; i++)
+		ret = mig_registry_add(reg, &blk_vmstate, i, &s->disks[i], MIG_PRI_DEVICE, MIG_ENTRY_OPTIONAL, err);
 	return ret;
 }
 

@@ -15,6 +15,7 @@
 #include "migration/vm/machine_state.h"
 #include "migration/vm/topology.h"
 #include "migration/vm/vcpu_state.h"
+#include "storage/blk_state.h"
 #include "vmm/devices/pl011.h"
 
 /* Everything a VM's state stream holds, as plain structs (large: heap only). */
@@ -27,6 +28,7 @@ struct vm_saved {
 	struct pl011_state uart;
 	struct gic_cpu_state gic_cpus[LAYOUT_MAX_VCPUS];
 	struct vcpu_state *vcpus[LAYOUT_MAX_VCPUS]; /* enabled vCPUs only */
+	struct blk_saved disks[VM_MAX_DISKS];       /* size 0: no disk in that slot (optional sections) */
 };
 
 /* Registers every section of s; the non-NULL vcpus[] decide the vCPU sections. */

@@ -138,7 +138,8 @@ class Runner:
         l1_bins = self.l1_helpers(local)
 
         rootfs = os.path.join(self.work, "rootfs.cpio.gz")
-        size = images.build_guest_rootfs(busybox, rootfs, self.l1_helpers(local, "guest"))
+        size = images.build_guest_rootfs(busybox, rootfs, self.l1_helpers(local, "guest"),
+                                         modules_dir=os.path.join(cache, "kernel", "modules"))
         self.big_files.append(rootfs)
         self.note(f"guest initramfs {size // 1024} KiB")
         tree = images.host_tree("vmm", image=image, initrd=rootfs, l1_bins=l1_bins,

@@ -221,6 +221,10 @@ static int in_take_vm(void *ctx, struct vm *vm, const struct vm_config_state *cf
 	*r->in_cfg = *cfg_storage;
 	config_state_to(r->in_cfg, r->in_vm_cfg);
 	r->in_vm_cfg->api_socket = NULL;
+	/* The disks came with the stream; a guest reset here opens them as usual. */
+	r->in_vm_cfg->nr_disks = vm->cfg.nr_disks;
+	memcpy(r->in_vm_cfg->disks, vm->cfg.disks, sizeof(vm->cfg.disks));
+	r->in_vm_cfg->disks_defer_open = false;
 	vm->cfg = *r->in_vm_cfg;
 	r->vm = vm;
 	ret = runner_start_vm(r);
@@ -479,7 +483,8 @@ static int run(const struct vm_config *cfg, const char *restore_dir, const struc
 			goto out_loop;
 		}
 	}
-	ret = run_vms(&r, restore_dir || incoming ? NULL : cfg, restore_dir, incoming);
+	/* For a restore, cfg carries only the overrides (vmm restore --disk). */
+	ret = run_vms(&r, incoming ? NULL : cfg, restore_dir, incoming);
 	api_stop(&r);
 	console_fini(&r.console);
 out_loop:

@@ -13,6 +13,7 @@
 /* GIC DT interrupt specifier: type, number, flags. */
 #define GIC_FDT_SPI 0
 #define GIC_FDT_PPI 1
+#define IRQ_TYPE_EDGE_RISING 1
 #define IRQ_TYPE_LEVEL_HIGH 4
 #define IRQ_TYPE_LEVEL_LOW 8
 
@@ -167,6 +168,27 @@ static int build_uart(void *fdt)
 	return fdt_end_node(fdt);
 }
 
+/* virtio-mmio slots: edge-triggered SPIs (the devices signal through irqfds). */
+static int build_virtio_mmio(void *fdt, const struct fdt_machine *m)
+{
+	char name[40];
+
+	for (unsigned i = 0; i < m->nr_virtio_mmio; i++) {
+		uint64_t base = LAYOUT_VIRTIO_MMIO_BASE + (uint64_t)i * LAYOUT_VIRTIO_MMIO_STRIDE;
+		const uint32_t irq[1][3] = { { GIC_FDT_SPI, LAYOUT_VIRTIO_INTID_BASE - LAYOUT_SPI_BASE + i,
+					       IRQ_TYPE_EDGE_RISING } };
+
+		snprintf(name, sizeof(name), "virtio_mmio@%llx", (unsigned long long)base);
+		TRY(fdt_begin_node(fdt, name));
+		TRY(fdt_property_string(fdt, "compatible", "virtio,mmio"));
+		TRY(prop_u64_pair(fdt, "reg", base, LAYOUT_VIRTIO_MMIO_STRIDE));
+		TRY(irq_prop(fdt, "interrupts", irq, 1));
+		TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
+		TRY(fdt_end_node(fdt));
+	}
+	return 0;
+}
+
 static int build(void *fdt, size_t size, const struct fdt_machine *m)
 {
 	char name[32];
@@ -192,6 +214,7 @@ static int build(void *fdt, size_t size, const struct fdt_machine *m)
 		TRY(build_gic(fdt, m));
 		TRY(build_timer_psci_pmu(fdt, m));
 		TRY(build_uart(fdt));
+		TRY(build_virtio_mmio(fdt, m));
 	}
 	TRY(fdt_end_node(fdt));
 	TRY(fdt_finish(fdt));

@@ -33,6 +33,7 @@ struct fdt_machine {
 	unsigned nr_redist;
 	struct gic_redist_region redist[GIC_MAX_REDIST_REGIONS];
 	bool pmu;
+	unsigned nr_virtio_mmio;           /* virtio-mmio slots from LAYOUT_VIRTIO_MMIO_BASE (full shape) */
 	const struct fdt_efi_handover *efi; /* non-NULL: ACPI stub shape */
 };
 

@@ -9,6 +9,18 @@
 
 #include "vmm/core/compiler.h"
 
+/* One `--disk path=FILE[,readonly=on][,serial=S][,cache=writeback|none][,num_queues=N]`. */
+#define VM_MAX_DISKS 8
+#define VM_DISK_SERIAL_MAX 20
+#define VM_DISK_PATH_MAX 512
+struct vm_disk_cfg {
+	char path[VM_DISK_PATH_MAX];
+	bool readonly;
+	bool cache_none;        /* O_DIRECT: no host page cache */
+	unsigned num_queues;    /* 1..8 */
+	char serial[VM_DISK_SERIAL_MAX + 1];
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;     /* NULL: none */
@@ -18,6 +30,9 @@ struct vm_config {
 	uint64_t mem_size;      /* bytes */
 	bool acpi;              /* ACPI boot (default) or device tree */
 	const char *api_socket; /* QMP socket path, NULL: none */
+	unsigned nr_disks;      /* virtio-blk disks, in virtio-mmio slot order */
+	bool disks_defer_open;  /* live-migration destination: open the images at switch-over */
+	struct vm_disk_cfg disks[VM_MAX_DISKS];
 };
 
 /*

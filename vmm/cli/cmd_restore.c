@@ -9,6 +9,7 @@
 
 #include "vmm/api/runner.h"
 #include "vmm/cli/cmd.h"
+#include "vmm/cli/run_args.h"
 
 /* `vmm run` flags that describe the machine: a snapshot already fixes them. */
 static bool restore_fixed_flag(const char *arg)
@@ -26,8 +27,25 @@ static bool restore_fixed_flag(const char *arg)
 
 int cmd_restore(int argc, char **argv)
 {
-	struct vm_config cfg = { 0 };
+	static struct vm_config cfg;
 	const char *dir = NULL;
+	char errbuf[256];
+	int j, k;
+
+	/* --disk path=FILE[,serial=S] (repeatable, in slot order): the snapshot's disk i is at FILE now. */
+	for (j = 1, k = 1; j < argc; j++) {
+		if (!strcmp(argv[j], "--disk") && j + 1 < argc) {
+			if (cfg.nr_disks >= VM_MAX_DISKS ||
+			    cli_parse_disk(argv[++j], &cfg.disks[cfg.nr_disks], errbuf, sizeof(errbuf))) {
+				fprintf(stderr, "vmm: error: %s\n", cfg.nr_disks >= VM_MAX_DISKS ? "too many --disk" : errbuf);
+				return 2;
+			}
+			cfg.nr_disks++;
+			continue;
+		}
+		argv[k++] = argv[j];
+	}
+	argc = k;
 	const struct cmd_opt opts[] = {
 		{ "--from", .str = &dir }, { "--api-socket", .str = &cfg.api_socket }, { 0 },
 	};
@@ -41,11 +59,11 @@ int cmd_restore(int argc, char **argv)
 		return 2;
 	}
 	if (i) {
-		fprintf(stderr, "usage: vmm restore --from DIR [--api-socket PATH]\n");
+		fprintf(stderr, "usage: vmm restore --from DIR [--api-socket PATH] [--disk path=FILE[,serial=S]]...\n");
 		return 2;
 	}
 	if (!dir) {
-		fprintf(stderr, "usage: vmm restore --from DIR [--api-socket PATH]\n");
+		fprintf(stderr, "usage: vmm restore --from DIR [--api-socket PATH] [--disk path=FILE[,serial=S]]...\n");
 		return 2;
 	}
 	return vmm_exit_status(runner_run(&cfg, dir));

@@ -13,7 +13,7 @@
 const char cli_run_usage[] =
 	"usage: vmm run --kernel IMAGE [--initrd FILE] [--cmdline STR]\n"
 	"               [--cpus boot=N,max=M] [--memory SIZE] [--acpi on|off]\n"
-	"               [--api-socket PATH]\n"
+	"               [--api-socket PATH] [--disk path=FILE,...]...\n"
 	"       vmm run --incoming [tcp:]ADDR[:PORT] (--tls-dir DIR | --plain) [--api-socket PATH]\n"
 	"       vmm run --incoming defer --api-socket PATH   (then QMP migrate-incoming)\n"
 	"  --kernel IMAGE     arm64 Linux Image (uncompressed)\n"
@@ -27,6 +27,8 @@ const char cli_run_usage[] =
 	"                     configuration comes from the source, so no guest options are given\n"
 	"  --tls-dir DIR      TLS 1.3 credentials (ca-cert.pem, server-cert.pem, server-key.pem)\n"
 	"  --plain            explicitly unencrypted TCP for --incoming\n"
+	"  --disk path=FILE[,readonly=on][,serial=S][,cache=writeback|none][,num_queues=N]\n"
+	"                     a virtio-blk disk (repeatable)\n"
 	"Console: stdin/stdout; on a terminal, Ctrl-A x quits.\n";
 
 int cli_parse_size(const char *s, uint64_t *out)
@@ -143,7 +145,7 @@ bad:
 }
 
 enum {
-	OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_ACPI, OPT_API, OPT_HELP,
+	OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_ACPI, OPT_API, OPT_DISK, OPT_HELP,
 	OPT_INCOMING, OPT_TLS_DIR, OPT_PLAIN,
 };
 
@@ -165,6 +167,7 @@ int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrat
 		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "acpi", required_argument, NULL, OPT_ACPI },
 		{ "api-socket", required_argument, NULL, OPT_API },
+		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
 		{ "tls-dir", required_argument, NULL, OPT_TLS_DIR },
@@ -232,6 +235,17 @@ int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrat
 			break;
 		case OPT_PLAIN:
 			plain = true;
+			break;
+		case OPT_DISK:
+			guest_opt = "--disk";
+			if (cfg->nr_disks >= VM_MAX_DISKS) {
+				snprintf(errbuf, errlen, "--disk: at most %u disks", VM_MAX_DISKS);
+				return -EINVAL;
+			}
+			ret = cli_parse_disk(optarg, &cfg->disks[cfg->nr_disks], errbuf, errlen);
+			if (ret)
+				return ret;
+			cfg->nr_disks++;
 			break;
 		case 'h':
 		case OPT_HELP:

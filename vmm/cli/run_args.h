@@ -32,6 +32,8 @@ int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, si
  * listening parameters and cfg only the API socket. in may be NULL (no --incoming). */
 int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrate_params *in, bool *incoming,
 		     char *errbuf, size_t errlen) __must_check;
+/* One --disk value (s is modified; d->path points into it). */
+int cli_parse_disk(char *s, struct vm_disk_cfg *d, char *errbuf, size_t errlen) __must_check;
 
 extern const char cli_run_usage[];
 

@@ -104,6 +104,7 @@ static int build_acpi(struct vm *vm, struct fdt_efi_handover *efi, char *errbuf,
 		.ram_base = vm->ram_gpa,
 		.ram_size = vm->ram_size,
 		.pmu = vm->pmu,
+		.nr_virtio_mmio = vm->cfg.nr_disks,
 	};
 	ret = acpi_build_blob(&m, vm->plan.blob_gpa, (size_t)vm->plan.blob_size, &blob);
 	free(cpus);
@@ -154,6 +155,7 @@ static int build_fdt(struct vm *vm, char *errbuf, size_t errlen)
 		.mpidrs = mpidrs,
 		.nr_redist = vm->gic.nr_redist,
 		.pmu = vm->pmu,
+		.nr_virtio_mmio = vm->cfg.nr_disks,
 	};
 	memcpy(m.redist, vm->gic.redist, sizeof(m.redist));
 	if (vm->cfg.acpi) {

@@ -13,6 +13,7 @@
 
 #include "vmm/kvm/kvm_arm.h"
 #include "vmm/kvm/vcpu.h"
+#include "vmm/kvm/virtio_disks.h"
 #include "vmm/kvm/vm.h"
 
 static void kick_handler(int sig)
@@ -77,12 +78,14 @@ void vm_pause_all(struct vm *vm)
 		vcpu_pause(&vm->vcpus[i]);
 	for (i = 0; i < vm->max_vcpus; i++)
 		vcpu_wait_paused(&vm->vcpus[i]);
+	(void)vm_disks_pause(vm); /* result in vm->disks_pause_err, checked before saving */
 }
 
 void vm_resume_all(struct vm *vm)
 {
 	unsigned i;
 
+	vm_disks_resume(vm);
 	for (i = 0; i < vm->max_vcpus; i++)
 		vcpu_resume(&vm->vcpus[i]);
 }

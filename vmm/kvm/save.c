@@ -13,6 +13,7 @@
 #include "migration/vm/sections.h"
 #include "vmm/core/errbuf.h"
 #include "vmm/kvm/save.h"
+#include "vmm/kvm/virtio_disks.h"
 #include "vmm/kvm/vm.h"
 
 /* Collects the state of a paused VM. */
@@ -61,7 +62,7 @@ int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t err
 	if (vm->ged_ready)
 		ged_save(&vm->ged, &s->ged);
 	pl011_save(&vm->uart, &s->uart);
-	return 0;
+	return vm_disks_collect(vm, s, errbuf, errlen);
 }
 
 /* Checks that the machine KVM built is the one the snapshot describes. */
@@ -95,7 +96,7 @@ int vm_state_check(struct vm *vm, const struct vm_saved *s, char *errbuf, size_t
 			return -ENOTSUP;
 		}
 	}
-	return 0;
+	return vm_disks_check(vm, s, errbuf, errlen);
 }
 
 int vm_state_apply(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
@@ -139,5 +140,5 @@ int vm_state_apply(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errle
 	if (vm->ged_ready)
 		ged_load(&vm->ged, &s->ged);
 	pl011_load(&vm->uart, &s->uart);
-	return 0;
+	return vm_disks_apply(vm, s, errbuf, errlen);
 }

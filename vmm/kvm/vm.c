@@ -334,6 +334,9 @@ int vm_create_ex(const struct vm_config *cfg, const struct vm_hooks *hooks, void
 	ret = vm_hotplug_setup(vm, errbuf, errlen);
 	if (ret < 0)
 		goto err;
+	ret = vm_disks_setup(vm, cfg->disks_defer_open, errbuf, errlen);
+	if (ret < 0)
+		goto err;
 	if (mem_fd >= 0 || mem_fd == VM_MEM_INCOMING) {
 		/* Restore or incoming migration: RAM holds (or will hold) the guest; the caller loads the state. */
 		*out = vm;
@@ -403,6 +406,7 @@ void vm_destroy(struct vm *vm)
 			vcpu_destroy(&vm->vcpus[i]);
 		free(vm->vcpus);
 	}
+	vm_disks_teardown(vm);
 	vm_hotplug_teardown(vm);
 	vgic_destroy(&vm->gic);
 	if (vm->uart_ready)

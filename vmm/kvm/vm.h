@@ -23,6 +23,7 @@
 
 struct kvm_vcpu_init;
 struct dirty_bitmap;
+struct blk_dev;
 
 /* Why the VM stopped running. */
 enum vm_exit {
@@ -93,6 +94,12 @@ struct vm {
 	bool throttle_running;
 	pthread_t throttle_thread;
 	struct dirty_bitmap *vmm_dirty; /* atomic pointer; NULL while no migration logs dirty pages */
+	/* virtio-blk disks (vmm/kvm/virtio_disks.c), cfg.disks[] order = virtio-mmio slot. */
+	struct blk_dev *disks[VM_MAX_DISKS];
+	int disk_kick_fds[VM_MAX_DISKS][8];
+	int disk_irq_fds[VM_MAX_DISKS];
+	unsigned nr_disks_up;  /* disks[0..nr_disks_up) exist (their fds are valid or -1) */
+	int disks_pause_err;   /* the last vm_pause_all could not drain a disk (-errno) */
 
 	struct boot_plan plan;
 	const struct vm_hooks *hooks;

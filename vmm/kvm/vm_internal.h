@@ -3,6 +3,7 @@
 #ifndef VMM_VM_INTERNAL_H
 #define VMM_VM_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,11 @@ int vm_id_regs_cache(struct vm *vm) __must_check;
 int vm_id_regs_check(struct vm *vm, struct vcpu *v, char *errbuf, size_t errlen) __must_check;
 /* Control thread: finishes ejects and forwards _OST reports. */
 void vm_hotplug_process(struct vm *vm);
+
+/* virtio-blk disks (vmm/kvm/virtio_disks.c): devices, irqfds, ioeventfds, MMIO regions.
+ * defer_open: a live-migration destination opens the images at switch-over. */
+int vm_disks_setup(struct vm *vm, bool defer_open, char *errbuf, size_t errlen) __must_check;
+void vm_disks_teardown(struct vm *vm);
 
 /* The vCPU whose QMP device id is id, or NULL. */
 struct vcpu *vm_find_vcpu_by_dev_id(struct vm *vm, const char *id);

@@ -38,12 +38,25 @@ def _base_dirs(w):
     w.chardev("dev/null", 1, 3, mode=0o666)
 
 
-def build_guest_rootfs(busybox, out_path, bins=None):
-    """The L2 guest: busybox, its /init, the static helpers of tests/guest/*.c
-    (bins: name -> path, put in /bin), gzip-compressed newc cpio."""
+# Kernel modules the guest loads at boot (virtio-blk disks with an ext2/ext4 filesystem),
+# in load order; tools/setup.sh keeps them in the cache's kernel/modules/.
+GUEST_MODULES = ("crc16", "crc32c_generic", "mbcache", "jbd2", "ext4", "virtio_mmio", "virtio_blk")
+
+
+def build_guest_rootfs(busybox, out_path, bins=None, modules_dir=None):
+    """The L2 guest: busybox, its /init, the guest's kernel modules, the static helpers of
+    tests/guest/*.c (bins: name -> path, put in /bin), gzip-compressed newc cpio."""
     raw = io.BytesIO()
     w = cpio.NewcWriter(raw)
     _base_dirs(w)
+    if modules_dir:
+        w.dir("lib")
+        w.dir("lib/modules")
+        for name in GUEST_MODULES:
+            src = os.path.join(modules_dir, name + ".ko.xz")
+            if os.path.exists(src):
+                with open(src, "rb") as x:
+                    w.data(f"lib/modules/{name}.ko", lzma.decompress(x.read()), mode=0o644)
     w.file("bin/busybox", busybox, mode=0o755)
     w.symlink("bin/sh", "busybox")
     for name, path in sorted((bins or {}).items()):

@@ -127,7 +127,7 @@ Test(compat_check, section_version_newer_than_window)
 		  "%s", find("section-version")->reason);
 }
 
-Test(compat_check, section_unknown) { strcpy(src->sections[7].name, "virtio-blk"); expect("section-unknown", COMPAT_INCOMPATIBLE); }
+Test(compat_check, section_unknown) { strcpy(src->sections[7].name, "virtio-gpu"); expect("section-unknown", COMPAT_INCOMPATIBLE); }
 Test(compat_check, section_missing) { strcpy(dst->sections[dst->nr_sections++].name, "rtc"); dst->sections[dst->nr_sections - 1].version = 1; expect("section-missing", COMPAT_INCOMPATIBLE); }
 
 Test(compat_check, optional_unknown_section_is_fine)
