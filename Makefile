@@ -159,7 +159,7 @@ $(ARM_DIR)/guest/%: tests/guest/%.c | $(SETUP_STAMP) $(ARM_DEPS)
 
 check: check-unit check-fuzz check-integration
 
-# The state-stream fuzzer for a bounded time: a crash fails the run.
+# The fuzzers (state stream, migration network parsers, virtio) for a bounded time each: a crash fails the run.
 check-fuzz:
 	$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(or $(CHECK_FUZZ_TIME),30)
 
@@ -208,7 +208,7 @@ FUZZ_DIR := $(O)/fuzz
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 # The format and the real VM sections (their descriptors and cross-checks), with what they need.
-FUZZ_SRCS := $(sort $(wildcard migration/format/*.c) $(wildcard migration/vm/*.c) gic/gic_state.c hotplug/cpuhp.c \
+FUZZ_SRCS := $(sort $(wildcard migration/format/*.c) $(wildcard migration/vm/*.c) gic/gic_state.c hotplug/cpuhp.c storage/blk_state.c \
 	hotplug/ged.c vmm/devices/pl011.c vmm/core/log.c)
 
 $(FUZZ_DIR)/fuzz_state: tests/fuzz/fuzz_state.c $(FUZZ_SRCS) $(wildcard migration/format/*.h migration/vm/*.h) | $(SETUP_STAMP)
@@ -226,11 +226,13 @@ $(FUZZ_DIR)/fuzz_migration: tests/fuzz/fuzz_migration.c $(FUZZ_LIVE_SRCS) $(wild
 	$(Q)$(FUZZ_CC) -std=gnu11 -g -O1 $(WARN) -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -o $@ $< $(FUZZ_LIVE_SRCS) $(shell pkg-config --libs libzstd)
 
-fuzz: $(FUZZ_DIR)/fuzz_state $(FUZZ_DIR)/fuzz_migration
-	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-migration
+fuzz: $(FUZZ_DIR)/fuzz_state $(FUZZ_DIR)/fuzz_migration $(FUZZ_DIR)/fuzz_virtio
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/corpus-migration $(FUZZ_DIR)/corpus-virtio
 	$< -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 $(FUZZ_DIR)/corpus tests/data
 	$(FUZZ_DIR)/fuzz_migration -max_total_time=$(FUZZ_TIME) -max_len=65536 -print_final_stats=1 \
 		$(FUZZ_DIR)/corpus-migration
+	$(FUZZ_DIR)/fuzz_virtio -max_total_time=$(FUZZ_TIME) -max_len=65600 -print_final_stats=1 \
+		$(FUZZ_DIR)/corpus-virtio
 
 # libFuzzer target for the virtqueue / virtio-blk request parsers and the virtio-mmio registers.
 FUZZ_VIRTIO_SRCS := vmm/devices/virtqueue.c vmm/devices/virtio_mmio.c storage/blk_req.c vmm/core/log.c
