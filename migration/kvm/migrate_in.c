@@ -192,12 +192,13 @@ static int on_state(struct migrate_in *m, struct ram_receiver *r, const uint8_t 
 	/* The topology may differ from the offer's: vCPUs plugged or unplugged meanwhile. */
 	if (!ret)
 		ret = vm_state_check(m->vm, s, err, sizeof(err));
-	if (!ret)
-		ret = vm_state_apply(m->vm, s, err, sizeof(err));
 	/* The source released its disks' locks before it sent the state: take them now, before the
-	 * acknowledgement, so a disk this host cannot open fails the migration and the source runs on. */
+	 * devices' state is applied and the acknowledgement sent, so a disk this host cannot open
+	 * fails the migration and the source runs on. */
 	if (!ret)
 		ret = vm_disks_acquire_at_switchover(m->vm, err, sizeof(err));
+	if (!ret)
+		ret = vm_state_apply(m->vm, s, err, sizeof(err));
 	vm_saved_free(s);
 	if (ret) {
 		log_err("cannot load the incoming state: %s", err);
