@@ -119,13 +119,9 @@ static int pause_and_settle(struct migrate_out *m)
 	enum vm_exit why;
 
 	m->paused_by_us = !m->hooks->user_paused(m->ctx);
-	if (m->paused_by_us)
-		vm_pause_all(m->vm);
-	why = vm_process_events(m->vm);
+	why = vm_pause_settled(m->vm, m->paused_by_us);
 	if (why != VM_EXIT_NONE) {
 		m->hooks->request_exit(m->ctx, why);
-		if (m->paused_by_us)
-			vm_resume_all(m->vm);
 		m->paused_by_us = false;
 		snprintf(m->op_err, sizeof(m->op_err), "the guest is shutting down");
 		return -ECANCELED;
@@ -195,21 +191,6 @@ static void serve_mail(struct migrate_out *m, enum mail_op op)
 	m->op = MAIL_NONE;
 	pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
-}
-
-static void on_mail(struct event_loop *loop, int fd, uint32_t events, void *opaque)
-{
-	struct migrate_out *m = opaque;
-	enum mail_op op;
-	(void)loop;
-	(void)events;
-	eventfd_drain(fd);
-	pthread_mutex_lock(&m->lock);
-	op = m->op_done ? MAIL_NONE : m->op;
-	pthread_mutex_unlock(&m->lock);
-	if (op != MAIL_NONE)
-		serve_mail(m, op);
-	emit_queued(m);
 }
 
 /* ---- migration thread --------------------------------------------------------- */
@@ -634,14 +615,24 @@ static void *migrate_thread(void *arg)
 
 /* ---- API (control thread) ------------------------------------------------------ */
 
-/* The control loop noticed the thread's end: report it once. */
-static void on_mail_finished(struct event_loop *loop, int fd, uint32_t events, void *opaque)
+/* The mailbox: serve what the migration thread asked for, emit its events, and
+ * report its end once. */
+static void on_mail(struct event_loop *loop, int fd, uint32_t events, void *opaque)
 {
 	struct migrate_out *m = opaque;
 	enum migrate_status st;
+	enum mail_op op;
 	bool report;
 
-	on_mail(loop, fd, events, opaque);
+	(void)loop;
+	(void)events;
+	eventfd_drain(fd);
+	pthread_mutex_lock(&m->lock);
+	op = m->op_done ? MAIL_NONE : m->op;
+	pthread_mutex_unlock(&m->lock);
+	if (op != MAIL_NONE)
+		serve_mail(m, op);
+	emit_queued(m);
 	pthread_mutex_lock(&m->lock);
 	st = m->st.status;
 	report = migrate_status_finished(st) && st != MIGRATE_NONE && !m->finished_reported;
@@ -688,7 +679,7 @@ int migrate_out_start(struct vm *vm, struct event_loop *loop, const struct migra
 		ret = -errno;
 		goto err_free;
 	}
-	ret = event_loop_add(loop, m->mail_fd, EPOLLIN, on_mail_finished, m);
+	ret = event_loop_add(loop, m->mail_fd, EPOLLIN, on_mail, m);
 	if (ret)
 		goto err_close;
 	queue_event_locked(m, "MIGRATION", MIGRATE_SETUP, 0);

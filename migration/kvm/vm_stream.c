@@ -2,7 +2,6 @@
 /* Encode and decode a whole VM's state stream (see vm_stream.h). */
 #define LOG_PREFIX "state"
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +11,6 @@
 #include "migration/format/registry.h"
 #include "migration/kvm/vm_stream.h"
 #include "migration/vm/machine_state.h"
-#include "migration/vm/topology.h"
 #include "vmm/core/errbuf.h"
 #include "vmm/kvm/save.h"
 #include "vmm/kvm/vm.h"

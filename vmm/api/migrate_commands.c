@@ -317,11 +317,9 @@ static int cmd_query_migration_source(void *opaque, struct json_object *args, st
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return qmp_error_set(err, QMP_ERROR_GENERIC, "out of memory");
-	if (!r->paused)
-		vm_pause_all(vm);
-	why = vm_process_events(vm);
+	why = vm_pause_settled(vm, !r->paused);
 	rc = why == VM_EXIT_NONE ? vm_stream_save(vm, &w, msg, sizeof(msg)) : -ECANCELED;
-	if (!r->paused)
+	if (why == VM_EXIT_NONE && !r->paused)
 		vm_resume_all(vm);
 	if (why != VM_EXIT_NONE) {
 		runner_request_exit(r, why);

@@ -34,15 +34,10 @@ static int cmd_snapshot_save(void *opaque, struct json_object *args, struct json
 		return -EINVAL;
 	was_paused = r->paused;
 	t0 = clock_now_ns();
-	if (!was_paused)
-		vm_pause_all(vm);
-	/* Finish what the guest already did (an eject) so the saved topology is settled. */
-	why = vm_process_events(vm);
+	why = vm_pause_settled(vm, !was_paused);
 	if (why != VM_EXIT_NONE) {
 		/* The event was consumed here: hand it to the runner. */
 		runner_request_exit(r, why);
-		if (!was_paused)
-			vm_resume_all(vm);
 		return qmp_error_set(err, QMP_ERROR_GENERIC, "the VM is shutting down: no snapshot taken");
 	}
 	rc = vm_snapshot_save(vm, path, &stats, msg, sizeof(msg));

@@ -108,3 +108,16 @@ bool vm_pause_if_running(struct vm *vm)
 		vm_pause_all(vm);
 	return running;
 }
+
+enum vm_exit vm_pause_settled(struct vm *vm, bool pause)
+{
+	enum vm_exit why;
+
+	if (pause)
+		vm_pause_all(vm);
+	/* Finish what the guest already did (an eject) so the saved topology is settled. */
+	why = vm_process_events(vm);
+	if (why != VM_EXIT_NONE && pause)
+		vm_resume_all(vm);
+	return why;
+}

@@ -150,6 +150,13 @@ void vm_throttle_stop(struct vm *vm);
 
 void vm_pause_all(struct vm *vm);
 void vm_resume_all(struct vm *vm);
+/*
+ * Pauses every vCPU (pause false: the VM is paused already) and finishes the hot-plug
+ * work the guest already did (an eject), so the topology read next is settled. Returns
+ * VM_EXIT_NONE, or the end the guest asked for: then the VM is as it was (resumed if
+ * this call paused it) and the caller hands the reason to the runner.
+ */
+enum vm_exit vm_pause_settled(struct vm *vm, bool pause);
 /* Control thread: pauses the VM unless it already is (QMP stop, a snapshot);
  * returns true when it paused it, and then the caller resumes it (vm_resume_all). */
 bool vm_pause_if_running(struct vm *vm);
