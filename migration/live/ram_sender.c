@@ -7,6 +7,8 @@
 #include "migration/live/ram_sender.h"
 #include "migration/live/wire.h"
 
+#define LAST_WORD_MS 2000 /* how long a failed transfer waits for the receiver's reason */
+
 struct ram_sender {
 	struct ram_xfer x;
 	struct page_batch_enc *enc;
@@ -16,13 +18,22 @@ struct ram_sender {
 	struct mig_err err;     /* why a frame from the receiver was refused */
 };
 
-/* A step of the ring; a frame refused by sender_on_frame explains itself. */
+/* A step of the ring; a frame refused by sender_on_frame explains itself, and so does
+ * a refusal from the receiver that arrives just behind the close of another channel. */
 static int sender_step(struct ram_sender *s, struct mig_err *e)
 {
 	int ret = ram_xfer_step(&s->x, e);
+	struct mig_err ignore;
+	char why[1024];
 
-	if (ret && s->err.msg[0])
+	if (!ret)
+		return 0;
+	if (s->err.msg[0])
 		mig_err_prefix(e, "%s", s->err.msg);
+	if (ram_xfer_last_word(&s->x, LAST_WORD_MS) &&
+	    (s->x.ctrl.kind == CTRL_REFUSE || s->x.ctrl.kind == CTRL_FAILED) &&
+	    ctrl_parse_text(s->x.ctrl.buf, s->x.ctrl.len, why, sizeof(why), &ignore) == 0)
+		mig_err_set(e, "the destination %s: %s", s->x.ctrl.kind == CTRL_REFUSE ? "refused" : "failed", why);
 	return ret;
 }
 
@@ -262,7 +273,7 @@ int ram_sender_ctrl_recv(struct ram_sender *s, unsigned *kind, const uint8_t **d
 	while (!s->x.ctrl.complete) {
 		int ret = sender_step(s, e);
 
-		if (ret)
+		if (ret && !s->x.ctrl.complete)
 			return ret;
 	}
 	ctrl_asm_take(&s->x.ctrl, kind, data, len);

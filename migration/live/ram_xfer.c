@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "migration/live/ram_xfer.h"
 
@@ -77,6 +78,23 @@ int ram_xfer_step(struct ram_xfer *x, struct mig_err *e)
 		return -ETIMEDOUT;
 	}
 	return ram_xfer_check(x, e);
+}
+
+bool ram_xfer_last_word(struct ram_xfer *x, int grace_ms)
+{
+	struct mig_err ignore;
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!x->ctrl.complete && channel_error(x->ch[0], &ignore) == 0) {
+		int ret;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ret = grace_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (ret <= 0 || uring_io_run(x->io, 1, ret) <= 0)
+			break;
+	}
+	return x->ctrl.complete;
 }
 
 int ram_xfer_send_ctrl(struct ram_xfer *x, unsigned max_inflight, unsigned kind, const void *data, size_t len,

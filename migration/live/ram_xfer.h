@@ -36,6 +36,13 @@ int ram_xfer_check(const struct ram_xfer *x, struct mig_err *e) __must_check;
 /* Runs the ring once, waiting up to timeout_ms for a completion; -ETIMEDOUT if none came. */
 int ram_xfer_step(struct ram_xfer *x, struct mig_err *e) __must_check;
 
+/*
+ * After a failure: the peer's last control message (a refusal, say) may still be on its
+ * way on channel 0 when another channel's close was seen first. Runs the ring up to
+ * grace_ms while channel 0 is healthy; true when x->ctrl holds a complete message.
+ */
+bool ram_xfer_last_word(struct ram_xfer *x, int grace_ms);
+
 /* Queues a control message on channel 0, in chunks, waiting for buffers and send slots. */
 int ram_xfer_send_ctrl(struct ram_xfer *x, unsigned max_inflight, unsigned kind, const void *data, size_t len,
 		       struct mig_err *e) __must_check;

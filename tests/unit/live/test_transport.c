@@ -58,7 +58,35 @@ struct server {
 	uint64_t ram_size;
 	uint32_t passes;
 	struct ram_xfer_stats stats;
+	/* Refusal (when refuse is set): channel 1 closes first, then channel 0 carries the reason. */
+	const char *refuse;
+	struct channel *second;
 };
+
+/* Refuses the offer as migrate_in does, but with channel 1 closed well before the reason is sent. */
+static int refuse_offer(void *ctx, struct ram_receiver *r, unsigned kind, const uint8_t *data, size_t len,
+			struct mig_err *e)
+{
+	struct server *s = ctx;
+	int ret;
+
+	(void)data;
+	(void)len;
+	if (kind != CTRL_OFFER) {
+		mig_err_set(e, "expected an offer, got '%s'", ctrl_kind_name(kind));
+		return -EPROTO;
+	}
+	channel_shutdown(s->second);
+	usleep(200 * 1000);
+	ret = ram_receiver_ctrl_send(r, CTRL_REFUSE, s->refuse, strlen(s->refuse), e);
+	if (!ret)
+		ret = ram_receiver_flush(r, e);
+	if (!ret) {
+		mig_err_set(e, "%s", s->refuse);
+		ret = -EPERM;
+	}
+	return ret;
+}
 
 static struct channel_cfg server_cfg(struct server *s, struct tls_creds *creds)
 {
@@ -82,6 +110,20 @@ static void *server_main(void *arg)
 		s->ret = channel_accept(&s->ch[i], s->lfd, &cfg, &s->err);
 		if (s->ret)
 			break;
+	}
+	if (!s->ret && s->refuse) {
+		struct ram_region reg = { .gpa = GPA, .size = 4096 };
+		struct ram_receiver_cfg rc = { .regions = &reg, .nregions = 1, .timeout_ms = 5000,
+					       .on_ctrl = refuse_offer, .ctrl_ctx = s };
+		struct ram_receiver *r;
+
+		s->second = s->ch[1];
+		s->ret = ram_receiver_create(&r, s->ch, s->n, &rc, &s->err);
+		memset(s->ch, 0, sizeof(s->ch));
+		if (!s->ret) {
+			s->ret = ram_receiver_run(r, &s->err);
+			ram_receiver_destroy(r);
+		}
 	}
 	if (!s->ret && s->ram) {
 		uint64_t *written = calloc(s->ram_size / 4096 / 64 + 1, sizeof(uint64_t));
@@ -397,4 +439,31 @@ Test(live_transport, channels_of_another_migration_refused)
 	cr_expect(strstr(e.msg, "connected twice"), "%s", e.msg);
 	channel_destroy(c[0]);
 	channel_destroy(c[1]);
+}
+
+Test(live_transport, refusal_behind_another_channels_close_is_reported)
+{
+	struct server s = { .refuse = "disk '/tmp/x.img': No such file or directory" };
+	struct channel *c[2] = { NULL };
+	struct mig_err e = { { 0 } };
+	struct ram_sender_cfg scfg = { .max_inflight = 4, .timeout_ms = 5000 };
+	struct ram_sender *snd;
+	const uint8_t *data;
+	char why[256];
+	unsigned kind;
+	size_t len;
+
+	server_start(&s, pki.good, 2);
+	for (unsigned i = 0; i < 2; i++)
+		cr_assert_eq(client_connect(pki.good, false, false, s.port, i, 2, &c[i], &e), 0, "%s", e.msg);
+	cr_assert_eq(ram_sender_create(&snd, c, 2, &scfg, &e), 0, "%s", e.msg);
+	cr_assert_eq(ram_sender_ctrl_send(snd, CTRL_OFFER, "x", 1, &e), 0, "%s", e.msg);
+	cr_assert_eq(ram_sender_ctrl_recv(snd, &kind, &data, &len, &e), 0,
+		     "the refusal was lost behind channel 1's close: %s", e.msg);
+	cr_expect_eq(kind, CTRL_REFUSE, "got '%s'", ctrl_kind_name(kind));
+	cr_assert_eq(ctrl_parse_text(data, len, why, sizeof(why), &e), 0, "%s", e.msg);
+	cr_expect_str_eq(why, s.refuse);
+	server_join(&s);
+	ram_sender_destroy(snd);
+	cr_expect_lt(s.ret, 0, "the receiver did not fail");
 }
