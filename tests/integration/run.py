@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from harness import images, tls  # noqa: E402
-from harness.executor import HostDead, L1Executor, LocalExecutor  # noqa: E402
+from harness.executor import CommandTimeout, HostDead, L1Executor, LocalExecutor  # noqa: E402
 from harness.scenario import SCENARIOS, Context, Fail, tagged  # noqa: E402
 import scenarios  # noqa: E402,F401  (registers the scenarios)
 
@@ -202,7 +202,7 @@ class Runner:
                 _rc, lines = self.ex.sh("dmesg | tail -n 8", 30)
                 out.append("    == L1 kernel log (last 8 lines)")
                 out += [f"    | {ln}" for ln in lines]
-        except (HostDead, Fail) as e:
+        except (HostDead, Fail, CommandTimeout) as e:
             out.append(f"    (logs unavailable: {e})")
         for ln in out:
             self.emit(ln)
@@ -254,7 +254,7 @@ class Runner:
             _rc, lines = self.ex.sh("host_info", 60)
             for h in tagged(lines, "host"):
                 self.note(f"test host: {h}")
-        except (Setup, HostDead, OSError) as e:
+        except (Setup, HostDead, CommandTimeout, OSError) as e:
             for sc in self.selected:
                 self.record(sc.name, False, f"no test host: {e}")
         else:

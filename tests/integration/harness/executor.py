@@ -131,25 +131,40 @@ class L1Executor:
         # and the command runs in a subshell under eval: even a syntax error only
         # ends the subshell, never the console shell.
         body = '. "$V/lib/helpers.sh"\n' + cmd
-        wire = f"(eval {shlex.quote(body)}) </dev/null 2>&1; echo __E\"ND\"_{n}_$?\n"
+        # A watchdog in L1 kills a command (and its children) that outlives its
+        # timeout, so one stuck command fails its scenario instead of the tier; only
+        # an L1 that stops answering altogether is declared dead.
+        wd = max(5, int(timeout) - 10)
+        wire = (f"(eval {shlex.quote(body)}) </dev/null 2>&1 & _c=$!; "
+                f"(sleep {wd}; kill -0 $_c 2>/dev/null && echo __W\"D\"_{n}_ && "
+                f"pkill -KILL -P $_c; kill -KILL $_c) </dev/null 2>&1 & _w=$!; "
+                f"wait $_c; _r=$?; kill $_w 2>/dev/null; echo __E\"ND\"_{n}_$_r\n")
         self._log.write(f"[{time.monotonic() - self.t0:9.3f}] >>> {cmd}\n")
         try:
             self.proc.stdin.write(wire.encode())
         except OSError as e:
             self._die(f"cannot write to the L1 console: {e}")
         marker = re.compile(rf"__END_{n}_(\d+)")
+        watchdog = f"__WD_{n}_"
+        fired = False
         out = []
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout + 20
         while True:
             try:
                 _t, text = self._next_line(deadline)
             except queue.Empty:
-                self._die(f"L1 did not finish a command within {timeout:.0f} s "
+                self._die(f"L1 did not finish a command within {timeout:.0f} s, nor its watchdog "
                           f"(command: {cmd.splitlines()[0][:120]}); L1 killed")
+            if watchdog in text:
+                fired = True
+                continue
             m = marker.search(text)
             if m:
                 if text[:m.start()]:
                     out.append(text[:m.start()])
+                if fired:
+                    raise CommandTimeout(f"command did not finish within {wd} s in L1 (killed there): "
+                                         f"{cmd.splitlines()[0][:120]}")
                 return int(m.group(1)), out
             out.append(text)
 
