@@ -128,16 +128,16 @@ class L1Executor:
                 self.lines.put(None)
                 break
         # The marker is split by quotes so an echo of the command cannot match it,
-        # and the command runs in a subshell under eval: even a syntax error only
-        # ends the subshell, never the console shell.
+        # and the command runs in its own shell: even a syntax error only ends that
+        # shell, never the console shell. It leads its own process group (setsid), and
+        # a watchdog in L1 kills the group when it outlives its timeout, so one stuck
+        # command fails its scenario instead of the tier; only an L1 that stops
+        # answering altogether is declared dead.
         body = '. "$V/lib/helpers.sh"\n' + cmd
-        # A watchdog in L1 kills a command (and its children) that outlives its
-        # timeout, so one stuck command fails its scenario instead of the tier; only
-        # an L1 that stops answering altogether is declared dead.
         wd = max(5, int(timeout) - 10)
-        wire = (f"(eval {shlex.quote(body)}) </dev/null 2>&1 & _c=$!; "
+        wire = (f"setsid sh -c {shlex.quote(body)} </dev/null 2>&1 & _c=$!; "
                 f"(sleep {wd}; kill -0 $_c 2>/dev/null && echo __W\"D\"_{n}_ && "
-                f"pkill -KILL -P $_c; kill -KILL $_c) </dev/null 2>&1 & _w=$!; "
+                f"kill -KILL -$_c) </dev/null 2>&1 & _w=$!; "
                 f"wait $_c; _r=$?; kill $_w 2>/dev/null; echo __E\"ND\"_{n}_$_r\n")
         self._log.write(f"[{time.monotonic() - self.t0:9.3f}] >>> {cmd}\n")
         try:
