@@ -37,7 +37,15 @@ struct blk_slot {
 	unsigned niov;
 	struct iovec iov[VQ_MAX_SEGS];
 	uint64_t gpa[VQ_MAX_SEGS];
+	/* WRITE_ZEROES written as zeros where the file cannot fallocate them: the next byte and
+	 * what is left, and the chunk in flight (zleft + zchunk == 0: not in this mode). */
+	uint64_t zoff, zleft, zchunk;
+	bool zunmap;          /* the guest allowed a hole (VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) */
 };
+
+/* What writes zeros where fallocate cannot: ZERO_IOV entries of this per writev. */
+#define ZERO_IOV 64
+static const uint8_t zero_chunk[256 << 10];
 
 /* The last IN/OUT SQE prepared and not yet submitted: an adjacent request of the
  * same type on the same queue joins it (one readv/writev for both, as QEMU's
@@ -78,6 +86,9 @@ struct blk_dev {
 	struct blk_req req;           /* scratch, I/O thread */
 	struct blk_merge last;        /* I/O thread */
 	struct blk_stats stats;
+	/* The image's filesystem refused (EOPNOTSUPP) ZERO_RANGE / PUNCH_HOLE: the fallbacks
+	 * (zeros written; discard, a hint, completed without effect) go straight on. */
+	bool no_zero_range, no_punch;
 };
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -216,6 +227,71 @@ static void arm_read(struct blk_dev *d, unsigned file, uint64_t *buf)
 	io_uring_sqe_set_data64(sqe, TAG_FD | file);
 }
 
+/* The next writev of zeros of a WRITE_ZEROES the file could not fallocate. */
+static void prep_zero_write(struct blk_slot *s, struct io_uring_sqe *sqe)
+{
+	unsigned n = 0;
+	uint64_t left = s->zleft;
+
+	while (left && n < ZERO_IOV) {
+		uint64_t len = MIN(left, (uint64_t)sizeof(zero_chunk));
+
+		s->iov[n].iov_base = (void *)zero_chunk;
+		s->iov[n++].iov_len = len;
+		left -= len;
+	}
+	s->niov = 0; /* nothing of guest RAM to mark */
+	s->zchunk = s->zleft - left;
+	io_uring_prep_writev(sqe, FILE_DISK, s->iov, n, s->zoff);
+}
+
+/*
+ * A WRITE_ZEROES or DISCARD completion: true when the request goes on (the next chunk of
+ * zeros, or zeros after a fallocate the filesystem does not support), with *res the
+ * outcome otherwise. DISCARD is a hint: where holes cannot be punched it succeeds as is.
+ */
+static bool zeroes_continue(struct blk_dev *d, unsigned q, uint16_t head, struct blk_slot *s, int *res)
+{
+	struct io_uring_sqe *sqe;
+
+	if (s->type == VIRTIO_BLK_T_DISCARD) {
+		if (*res == -EOPNOTSUPP) {
+			d->no_punch = true;
+			*res = 0;
+		}
+		return false;
+	}
+	if (s->zchunk) { /* a chunk of zeros was written */
+		if (*res < 0 || (uint64_t)*res != s->zchunk) {
+			*res = *res < 0 ? *res : -EIO;
+			return false;
+		}
+		s->zoff += s->zchunk;
+		s->zleft -= s->zchunk;
+		s->zchunk = 0;
+		if (!s->zleft)
+			return false;
+	} else if (*res == -EOPNOTSUPP) { /* the fallocate: write zeros from now on */
+		bool *no = s->zunmap ? &d->no_punch : &d->no_zero_range;
+
+		if (!*no)
+			log_info("disk '%s': its filesystem cannot fallocate %s: WRITE_ZEROES writes zeros", d->file.path,
+				 s->zunmap ? "holes" : "zero ranges");
+		*no = true;
+	} else {
+		return false;
+	}
+	sqe = get_sqe(d);
+	if (!sqe) {
+		*res = -EBUSY;
+		return false;
+	}
+	prep_zero_write(s, sqe);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, ((uint64_t)q << 16) | head);
+	return true;
+}
+
 /* Submits a parsed request; false when the ring refused it (request failed). */
 static bool submit(struct blk_dev *d, unsigned q, uint16_t head, const struct blk_req *r)
 {
@@ -284,13 +360,23 @@ static bool submit(struct blk_dev *d, unsigned q, uint16_t head, const struct bl
 		io_uring_prep_fallocate(sqe, FILE_DISK, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					r->seg_sector * BLK_SECTOR, (uint64_t)r->seg_sectors * BLK_SECTOR);
 		break;
-	default: /* WRITE_ZEROES */
+	default: { /* WRITE_ZEROES */
+		bool unmap = r->seg_flags & VIRTIO_BLK_WZ_F_UNMAP;
+
+		s->zoff = r->seg_sector * BLK_SECTOR;
+		s->zleft = (uint64_t)r->seg_sectors * BLK_SECTOR;
+		s->zchunk = 0;
+		s->zunmap = unmap;
+		if (unmap ? d->no_punch : d->no_zero_range) {
+			prep_zero_write(s, sqe);
+			break;
+		}
 		io_uring_prep_fallocate(sqe, FILE_DISK,
-					(r->seg_flags & VIRTIO_BLK_WZ_F_UNMAP) ?
-						FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE :
+					unmap ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE :
 						FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
-					r->seg_sector * BLK_SECTOR, (uint64_t)r->seg_sectors * BLK_SECTOR);
+					s->zoff, s->zleft);
 		break;
+	}
 	}
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, ((uint64_t)q << 16) | head);
@@ -363,6 +449,9 @@ static void complete(struct blk_dev *d, uint64_t tag, int res, bool *pushed)
 			pthread_cond_broadcast(&d->cond);
 		return;
 	}
+	if ((s->type == VIRTIO_BLK_T_WRITE_ZEROES || s->type == VIRTIO_BLK_T_DISCARD) &&
+	    zeroes_continue(d, q, head, s, &res))
+		return;
 	if (s->type == VIRTIO_BLK_T_IN || s->type == VIRTIO_BLK_T_OUT)
 		ok = res >= 0 && (uint64_t)res == s->data_len;
 	else

@@ -13,7 +13,10 @@ set -euo pipefail
 
 CACHE=${VMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmm}
 KERNEL_SERIES=6.12
-L1_MODULES="veth tls"
+# The test host's kernel modules, in load order: veth (two hosts for migration tests);
+# tls with what kernel TLS needs for AES-GCM (gcm(aes): crypto_null, gcm, gf128mul, the
+# generic and the ARMv8 CE ghash), all modules in the Debian kernel, none loaded on demand.
+L1_MODULES="veth crypto_null gcm gf128mul ghash-generic ghash-ce tls"
 SYSROOT_PKGS="libfdt-dev libfdt1 libzstd-dev libzstd1 liburing-dev liburing2 libssl-dev libssl3
   libmsgpack-dev libmsgpackc2 libjson-c-dev libjson-c5"
 HOST_PKGS="make gcc libc6-dev pkg-config python3 cpio zstd xz-utils device-tree-compiler acpica-tools
@@ -181,8 +184,8 @@ step_sysroot() {
 step_guest() {
 	local cn; cn=$(codename)
 	local kdir="$CACHE/kernel" bb="$CACHE/busybox"
-	# The kernel's modules the test host loads: veth (two hosts for migration tests),
-	# tls (kernel TLS for migration). A cache made with another list is fetched anew.
+	# The kernel's modules the test host loads (L1_MODULES; the harness packs and loads
+	# them in the order of modules.list). A cache made with another list is fetched anew.
 	if [ ! -f "$kdir/.done" ] || [ "$(cat "$kdir/modules.list" 2>/dev/null)" != "$L1_MODULES" ]; then
 		local meta dep ver
 		meta="linux-image-arm64:arm64"
@@ -208,6 +211,17 @@ step_guest() {
 		find "$kdir/x/lib/modules" \( -name 'virtio_mmio.ko*' -o -name 'virtio_blk.ko*' -o -name 'ext4.ko*' -o -name 'jbd2.ko*' -o -name 'mbcache.ko*' -o -name 'crc16.ko*' -o -name 'crc32c_generic.ko*' \) -exec cp {} "$kdir/modules/" \;
 		rm -rf "$kdir/x" "$kdir"/*.deb
 		touch "$kdir/.done"
+	fi
+	# A real filesystem check for the guest's disks (statically linked, shipped in its initramfs).
+	local fk="$CACHE/e2fsck"
+	if [ ! -f "$fk/.done" ]; then
+		log "fetching e2fsck-static:arm64"
+		rm -rf "$fk"; mkdir -p "$fk/x"
+		download "$fk" "e2fsck-static:arm64"
+		dpkg-deb -x "$fk"/*.deb "$fk/x"
+		cp "$fk/x/sbin/e2fsck.static" "$fk/e2fsck" || die "e2fsck-static:arm64 has no /sbin/e2fsck.static"
+		rm -rf "$fk/x" "$fk"/*.deb
+		touch "$fk/.done"
 	fi
 	if [ ! -f "$bb/.done" ]; then
 		log "fetching busybox-static:arm64"

@@ -110,8 +110,9 @@ class Runner:
         cache = self.cache_dir()
         image = os.path.join(cache, "kernel", "Image")
         busybox = os.path.join(cache, "busybox", "busybox")
+        e2fsck = os.path.join(cache, "e2fsck", "e2fsck")  # the guest's filesystem check
         peer_root = os.path.join(cache, "peer-qemu", "root")
-        for f in (image, busybox):
+        for f in (image, busybox, e2fsck):
             if not os.path.isfile(f):
                 raise Setup(f"{f} missing: run tools/setup.sh all")
         want_peer = a.tier == "bench" or self.standin or any(s.needs_peer for s in self.selected)
@@ -138,7 +139,7 @@ class Runner:
         l1_bins = self.l1_helpers(local)
 
         rootfs = os.path.join(self.work, "rootfs.cpio.gz")
-        size = images.build_guest_rootfs(busybox, rootfs, self.l1_helpers(local, "guest"),
+        size = images.build_guest_rootfs(busybox, rootfs, dict(self.l1_helpers(local, "guest"), e2fsck=e2fsck),
                                          modules_dir=os.path.join(cache, "kernel", "modules"))
         self.big_files.append(rootfs)
         self.note(f"guest initramfs {size // 1024} KiB")

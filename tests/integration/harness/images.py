@@ -27,8 +27,16 @@ V_IMAGE = "guest/Image"
 V_INITRD = "guest/rootfs.cpio.gz"
 V_PEER_BIN = "peer/bin/qemu-system-aarch64"
 V_PEER_LIB = "peer/lib"
-# Kernel modules of the test host: veth (two hosts for migration), tls (kernel TLS).
-L1_MODULES = ("veth", "tls")
+
+
+def l1_modules(modules_dir):
+    """The test host's kernel modules in load order: tools/setup.sh (L1_MODULES) writes
+    them to modules.list beside the modules directory."""
+    try:
+        with open(os.path.join(os.path.dirname(modules_dir.rstrip("/")), "modules.list")) as f:
+            return f.read().split()
+    except OSError:
+        return []
 
 
 def _base_dirs(w):
@@ -131,12 +139,16 @@ def write_l1_cpio(tree, out_path, *, busybox, modules_dir=None):
         w.file("bin/busybox", busybox, mode=0o755)
         w.symlink("bin/sh", "busybox")
         w.file("init", L1_INIT, mode=0o755)
-        # The kernel modules the test host loads at boot, decompressed (setup keeps them).
-        for mod in L1_MODULES:
-            path = os.path.join(modules_dir or "", f"{mod}.ko.xz")
-            if modules_dir and os.path.exists(path):
+        # The kernel modules the test host loads at boot, decompressed (setup keeps them),
+        # and their load order (lib/modules/order, read by the init).
+        loaded = []
+        for mod in (l1_modules(modules_dir) if modules_dir else []):
+            path = os.path.join(modules_dir, f"{mod}.ko.xz")
+            if os.path.exists(path):
                 with open(path, "rb") as x:
                     w.data(f"lib/modules/{mod}.ko", lzma.decompress(x.read()), mode=0o644)
+                loaded.append(mod)
+        w.data("lib/modules/order", ("\n".join(loaded) + "\n").encode(), mode=0o644)
         for path, kind, src, mode in tree.entries:
             if kind == "file":
                 w.file(path, src, mode)
