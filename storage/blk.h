@@ -119,8 +119,12 @@ int blk_reclaim_after_failed_migration(struct blk_dev *d) __must_check;
 void blk_set_dirty_hook(struct blk_dev *d, void (*mark_dirty)(void *ctx, uint64_t gpa, uint64_t len), void *ctx);
 
 /* Counters (benchmarks: CPU time per I/O is measured by the caller). */
+/* Counters since the device was built (QMP query-blockstats). */
 struct blk_stats {
 	uint64_t requests, submits, interrupts;
+	uint64_t rd_ops, wr_ops, flush_ops, discard_ops, wz_ops, failed_ops;
+	uint64_t rd_bytes, wr_bytes;
+	uint64_t queue_requests[VIRTIO_MMIO_MAX_QUEUES]; /* requests completed, by virtqueue */
 };
 void blk_get_stats(struct blk_dev *d, struct blk_stats *out);
 

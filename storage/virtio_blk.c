@@ -201,6 +201,37 @@ static void finish(struct blk_dev *d, unsigned q, uint16_t head, uint8_t *status
 		virtio_mmio_needs_reset_locked(&d->t);
 	*pushed = true;
 	d->stats.requests++;
+	d->stats.queue_requests[q]++;
+}
+
+/* Per-kind counters of a request the backend completed (lock held). */
+static void count(struct blk_dev *d, const struct blk_slot *m, bool ok)
+{
+	struct blk_stats *st = &d->stats;
+
+	if (!ok) {
+		st->failed_ops++;
+		return;
+	}
+	switch (m->type) {
+	case VIRTIO_BLK_T_IN:
+		st->rd_ops++;
+		st->rd_bytes += m->own_len;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		st->wr_ops++;
+		st->wr_bytes += m->own_len;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		st->flush_ops++;
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+		st->discard_ops++;
+		break;
+	default:
+		st->wz_ops++;
+		break;
+	}
 }
 
 static struct io_uring_sqe *get_sqe(struct blk_dev *d)
@@ -468,6 +499,7 @@ static void complete(struct blk_dev *d, uint64_t tag, int res, bool *pushed)
 		int32_t next = m->next;
 
 		d->inflight--;
+		count(d, m, ok);
 		finish(d, q, (uint16_t)h, m->status, m->status_gpa, ok ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR,
 		       (ok && m->type == VIRTIO_BLK_T_IN) ? (uint32_t)(m->own_len + 1) : 1, pushed);
 		h = next;

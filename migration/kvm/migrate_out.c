@@ -65,11 +65,14 @@ struct migrate_out {
 	int mail_fd;
 	enum mail_op op;
 	bool op_done;
+	bool op_paused;          /* MAIL_SWITCHOVER: the VM is paused and settled, the state being encoded */
 	int op_ret;
 	char op_err[512];
 	struct mig_writer state; /* what the last collect produced */
 	uint64_t pause_ns;       /* when the switchover paused the vCPUs */
 	uint64_t op_ms;          /* how long the collect took */
+	uint64_t paused_ns;      /* the switchover's pause and settle done */
+	uint64_t op_end_ns;      /* the last operation done */
 	bool paused_by_us;
 	bool disks_released;     /* the switchover handed the disks' locks over */
 	bool frozen;
@@ -151,10 +154,15 @@ static void serve_mail(struct migrate_out *m, enum mail_op op)
 	case MAIL_SWITCHOVER:
 		ret = pause_and_settle(m);
 		if (!ret) {
+			/* Paused and drained: nothing writes guest RAM any more, so the migration thread
+			 * sends the last dirty pages while the state is encoded here. */
 			pthread_mutex_lock(&m->lock);
 			m->frozen = true;
-			pthread_mutex_unlock(&m->lock);
 			m->pause_ns = t0;
+			m->paused_ns = clock_now_ns();
+			m->op_paused = true;
+			pthread_cond_broadcast(&m->cond);
+			pthread_mutex_unlock(&m->lock);
 			ret = vm_stream_save(m->vm, &m->state, err, sizeof(err));
 			/* Shared storage: flushed, and the lock handed to the destination. */
 			if (!ret) {
@@ -186,7 +194,8 @@ static void serve_mail(struct migrate_out *m, enum mail_op op)
 	if (ret && !m->op_err[0])
 		snprintf(m->op_err, sizeof(m->op_err), "%s", err[0] ? err : strerror(-ret));
 	m->op_ret = ret;
-	m->op_ms = (clock_now_ns() - t0) / 1000000;
+	m->op_end_ns = clock_now_ns();
+	m->op_ms = (m->op_end_ns - t0) / 1000000;
 	m->op_done = true;
 	m->op = MAIL_NONE;
 	pthread_cond_broadcast(&m->cond);
@@ -222,24 +231,38 @@ static void set_status(struct migrate_out *m, enum migrate_status st)
 }
 
 /* Runs op on the control thread and waits for it. */
-static int call_control(struct migrate_out *m, enum mail_op op, char *errbuf, size_t errlen)
+static void post_control(struct migrate_out *m, enum mail_op op)
 {
-	int ret;
-
 	pthread_mutex_lock(&m->lock);
 	m->op = op;
 	m->op_done = false;
+	m->op_paused = false;
 	m->op_err[0] = 0;
 	pthread_mutex_unlock(&m->lock);
 	wake_control(m);
+}
+
+/* Waits for the posted operation to end (or, with until_paused, for a switchover's pause). */
+static int wait_control(struct migrate_out *m, bool until_paused, char *errbuf, size_t errlen)
+{
+	int ret = 0;
+
 	pthread_mutex_lock(&m->lock);
-	while (!m->op_done)
+	while (!m->op_done && !(until_paused && m->op_paused))
 		pthread_cond_wait(&m->cond, &m->lock);
-	ret = m->op_ret;
-	if (ret)
-		ERR("%s", m->op_err);
+	if (m->op_done) {
+		ret = m->op_ret;
+		if (ret)
+			ERR("%s", m->op_err);
+	}
 	pthread_mutex_unlock(&m->lock);
 	return ret;
+}
+
+static int call_control(struct migrate_out *m, enum mail_op op, char *errbuf, size_t errlen)
+{
+	post_control(m, op);
+	return wait_control(m, false, errbuf, errlen);
 }
 
 static bool cancelled(struct migrate_out *m)
@@ -374,7 +397,7 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	const uint8_t *reply;
 	size_t rlen;
 	uint32_t pass = 0, us;
-	uint64_t t, raw, wire0, remaining, rate = 0, t_collect = 0, t_ram = 0, t_loaded = 0;
+	uint64_t t, raw, wire0, remaining, rate = 0, t_collect = 0, t_ram = 0, t_state = 0, t_loaded = 0;
 	size_t state_len = 0;
 	int ret;
 
@@ -496,11 +519,14 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 		}
 	}
 
-	/* Switchover: pause, collect, the last pages, the state. */
+	/* Switchover: pause; then the last pages here while the control thread encodes the state. */
 	set_status(m, MIGRATE_DEVICE);
-	ret = call_control(m, MAIL_SWITCHOVER, errbuf, errlen);
-	if (ret)
+	post_control(m, MAIL_SWITCHOVER);
+	ret = wait_control(m, true, errbuf, errlen);
+	if (ret) {
+		wait_control(m, false, NULL, 0);
 		goto fail;
+	}
 	t_collect = clock_now_ns();
 	vm_throttle_stop(vm);
 	raw = 0;
@@ -512,6 +538,16 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	if (!ret)
 		ret = ram_sender_sync(s, pass, &merr);
 	t_ram = clock_now_ns();
+	/* The state (and the disks' hand-over) must be done before it is sent. */
+	{
+		int sret = wait_control(m, false, errbuf, errlen);
+
+		if (!ret && sret) {
+			ret = sret;
+			goto fail;
+		}
+	}
+	t_state = clock_now_ns();
 	state_len = m->state.len;
 	if (!ret)
 		ret = exchange(s, CTRL_STATE, m->state.buf, m->state.len, CTRL_LOADED, CTRL_FAILED, &reply, &rlen, &merr);
@@ -543,10 +579,11 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	pthread_mutex_lock(&m->lock);
 	m->st.downtime_ms = (clock_now_ns() - m->pause_ns) / 1000000;
 	/* Where the downtime went, for whoever tunes it. */
-	log_info("switchover: pause and collect %.1f ms (%zu bytes of state), last %llu KiB of RAM %.1f ms, "
-		 "state to loaded %.1f ms (of which the destination's load %llu ms), commit to running %.1f ms",
-		 (double)(t_collect - m->pause_ns) / 1e6, state_len, (unsigned long long)(raw >> 10),
-		 (double)(t_ram - t_collect) / 1e6, (double)(t_loaded - t_ram) / 1e6,
+	log_info("switchover: pause %.1f ms, then side by side the state %.1f ms (%zu bytes) and the last %llu KiB "
+		 "of RAM %.1f ms; state to loaded %.1f ms (of which the destination's load %llu ms), commit to "
+		 "running %.1f ms",
+		 (double)(m->paused_ns - m->pause_ns) / 1e6, (double)(m->op_end_ns - m->paused_ns) / 1e6, state_len,
+		 (unsigned long long)(raw >> 10), (double)(t_ram - t_collect) / 1e6, (double)(t_loaded - t_state) / 1e6,
 		 (unsigned long long)m->st.dest_load_ms, (double)(clock_now_ns() - t_loaded) / 1e6);
 	pthread_mutex_unlock(&m->lock);
 	update_stats(m, s, &pc, 0, rate);
@@ -592,7 +629,7 @@ static void *migrate_thread(void *arg)
 	pthread_setname_np(pthread_self(), "migrate");
 	ret = run(m, &acked, err, sizeof(err));
 	if (ret && !acked) {
-		char ignore[64];
+		char ignore[512];
 
 		/* Before the acknowledgement: the source runs on, unchanged. */
 		if (call_control(m, MAIL_RESUME, ignore, sizeof(ignore)) < 0)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The QMP commands of the VM as a whole: query-status, stop/cont, quit,
- * system_powerdown, x-query-guest-errors. Control thread; bad requests get a QMP error and change nothing.
+ * system_powerdown, x-query-guest-errors, query-blockstats. Control thread; bad requests get a QMP error
+ * and change nothing.
  */
 #define LOG_PREFIX "api"
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "storage/blk.h"
 #include "vmm/api/api.h"
 #include "vmm/api/runner.h"
 #include "vmm/core/log.h"
@@ -133,6 +135,52 @@ static int cmd_x_query_guest_errors(void *opaque, struct json_object *args, stru
 	return 0;
 }
 
+/*
+ * query-blockstats: one entry per disk with QEMU's counter names (rd_/wr_bytes,
+ * rd_/wr_/flush_/unmap_operations) plus write-zeroes, failed requests and the
+ * requests completed on each virtqueue.
+ */
+static int cmd_query_blockstats(void *opaque, struct json_object *args, struct json_object **ret,
+				struct qmp_error *err)
+{
+	struct runner *r = opaque;
+	struct vm *vm = api_live_vm(r, err);
+	struct json_object *list;
+
+	(void)args;
+	if (!vm)
+		return -EAGAIN;
+	list = json_object_new_array();
+	for (unsigned i = 0; i < vm->nr_disks_up; i++) {
+		struct json_object *e = json_object_new_object(), *st = json_object_new_object(), *qs;
+		struct blk_disk_info info;
+		struct blk_stats bs;
+
+		if (!vm->disks[i])
+			continue;
+		blk_info(vm->disks[i], &info);
+		blk_get_stats(vm->disks[i], &bs);
+		json_object_object_add(e, "device", json_object_new_string(info.path));
+		json_object_object_add(e, "x-serial", json_object_new_string(info.serial ? info.serial : ""));
+		add_count(st, "rd_bytes", &bs.rd_bytes);
+		add_count(st, "wr_bytes", &bs.wr_bytes);
+		add_count(st, "rd_operations", &bs.rd_ops);
+		add_count(st, "wr_operations", &bs.wr_ops);
+		add_count(st, "flush_operations", &bs.flush_ops);
+		add_count(st, "unmap_operations", &bs.discard_ops);
+		add_count(st, "x-write-zeroes-operations", &bs.wz_ops);
+		add_count(st, "x-failed-operations", &bs.failed_ops);
+		qs = json_object_new_array();
+		for (unsigned q = 0; q < vm->cfg.disks[i].num_queues && q < VIRTIO_MMIO_MAX_QUEUES; q++)
+			json_object_array_add(qs, json_object_new_int64((int64_t)bs.queue_requests[q]));
+		json_object_object_add(st, "x-queue-requests", qs);
+		json_object_object_add(e, "stats", st);
+		json_object_array_add(list, e);
+	}
+	*ret = list;
+	return 0;
+}
+
 const struct qmp_command api_vm_commands[] = {
 	{ .name = "query-status", .fn = cmd_query_status, .args = qmp_no_args },
 	{ .name = "stop", .fn = cmd_stop, .args = qmp_no_args },
@@ -140,5 +188,6 @@ const struct qmp_command api_vm_commands[] = {
 	{ .name = "quit", .fn = cmd_quit, .args = qmp_no_args },
 	{ .name = "system_powerdown", .fn = cmd_system_powerdown, .args = qmp_no_args },
 	{ .name = "x-query-guest-errors", .fn = cmd_x_query_guest_errors, .args = qmp_no_args },
+	{ .name = "query-blockstats", .fn = cmd_query_blockstats, .args = qmp_no_args },
 	{ 0 },
 };

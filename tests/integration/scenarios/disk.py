@@ -1,5 +1,8 @@
 """Integration tier: virtio-blk disks (issue 12): durability across kill -9, read-only disks,
-image locks, hostile transport writes, snapshot/restore with I/O running."""
+image locks, hostile transport writes, two queues, discard and write-zeroes, snapshot/restore
+and live migration with I/O running (e2fsck of the result)."""
+import json
+
 from harness.scenario import Fail, expect, first, q, scenario, tagged
 
 BOOT_TIMEOUT = 180
@@ -105,6 +108,106 @@ def disk_readonly(ctx):
     _st, after = ctx.sh(f"md5sum {q(img)}", 30)
     expect(before == after, f"the read-only image changed: {before} -> {after}")
     ctx.sh(f"rm -f {q(img)}", 30)
+
+
+MIB = 1 << 20
+
+
+def host_blocks(ctx, img):
+    _st, out = ctx.sh(f"stat -c %b {q(img)}", 30)
+    return int(out[0]) if out and out[0].isdigit() else -1
+
+
+def blockstats(ctx, sock):
+    """The first disk's query-blockstats counters."""
+    _st, out = ctx.sh(f"{q(ctx.vmm)} qmp --api {q(sock)} query-blockstats", 30)
+    text = "".join(out)
+    try:
+        return json.loads(text[text.index("["):])[0]["stats"]
+    except (ValueError, IndexError, KeyError):
+        raise Fail(f"query-blockstats: {text[:300]!r}")
+
+
+def zeros_in_guest(s, off_mb, len_mb):
+    """True when the guest reads [off, off+len) MiB of /dev/vda as zeros (O_DIRECT)."""
+    out = guest_ok(s, f"a=$(dd if=/dev/vda bs=1M skip={off_mb} count={len_mb} iflag=direct 2>/dev/null | md5sum); "
+                   f"b=$(head -c {len_mb * MIB} /dev/zero | md5sum); [ \"$a\" = \"$b\" ] && echo @zeros yes || "
+                   f"echo @zeros no")
+    return first(out, "zeros") == "yes"
+
+
+@scenario("disk-features", tier="integration")
+def disk_features(ctx):
+    """num_queues=2 (both queues carry I/O in the guest), DISCARD, WRITE_ZEROES with and without
+    unmap (the image on the test host's tmpfs, which has no ZERO_RANGE): the guest reads zeros,
+    the host image loses its blocks where holes were allowed, nothing else changes."""
+    img = "/tmp/disk-features.img"
+    make_image(ctx, img, 64)
+    sock = "/tmp/disk-features.qmp"
+    ctx.sh(f"rm -f {q(sock)}", 10)
+    s = boot_with_disks(ctx, "feat", [f"path={img},serial=feat-1,num_queues=2"], extra=["--api-socket", sock])
+    wait_vda(s)
+    out = guest_ok(s, "ls -1 /sys/block/vda/mq; echo @discard $(cat /sys/block/vda/queue/discard_max_bytes); "
+                   "echo @wz $(cat /sys/block/vda/queue/write_zeroes_max_bytes)")
+    hctx = [ln for ln in out if ln.isdigit()]
+    expect(hctx == ["0", "1"], f"guest /sys/block/vda/mq: {hctx!r} (expected 2 hardware queues)")
+    expect(int(first(out, "discard", "0") or 0) > 0, f"guest sees no discard support: {out!r}")
+    expect(int(first(out, "wz", "0") or 0) > 0, f"guest sees no write-zeroes support: {out!r}")
+    # One writer pinned to each CPU: blk-mq maps CPU n to queue n.
+    guest_ok(s, "dd if=/dev/urandom of=/tmp/r0 bs=1M count=8 2>/dev/null; dd if=/dev/urandom of=/tmp/r1 bs=1M "
+             "count=8 2>/dev/null; md5sum < /tmp/r0 > /tmp/r0.md5; md5sum < /tmp/r1 > /tmp/r1.md5; "
+             "taskset 1 dd if=/tmp/r0 of=/dev/vda bs=64k oflag=direct 2>/dev/null & "
+             "taskset 2 dd if=/tmp/r1 of=/dev/vda bs=64k seek=128 oflag=direct 2>/dev/null & wait", 120,
+             "two writers, one per CPU")
+    stats = blockstats(ctx, sock)
+    qreq = stats.get("x-queue-requests", [])
+    expect(len(qreq) == 2 and all(n > 0 for n in qreq),
+           f"requests per virtqueue (query-blockstats): {qreq} (expected both queues used)")
+    q0, q1 = qreq
+    # DISCARD: random data, then blkdiscard; the guest reads zeros and the host image has a hole.
+    guest_ok(s, "dd if=/dev/urandom of=/dev/vda bs=1M seek=16 count=8 oflag=direct 2>/dev/null && sync", 120)
+    b0 = host_blocks(ctx, img)
+    guest_ok(s, f"blkdiscard -o {16 * MIB} -l {8 * MIB} /dev/vda", 60)
+    expect(zeros_in_guest(s, 16, 8), "the discarded range does not read back as zeros in the guest")
+    b1 = host_blocks(ctx, img)
+    expect(b1 <= b0 - 8 * MIB // 512 + 64, f"discard left the host image's blocks at {b1} (before: {b0})")
+    # WRITE_ZEROES with unmap (BLKZEROOUT) and without (fallocate ZERO_RANGE, tmpfs has none).
+    guest_ok(s, "dd if=/dev/urandom of=/dev/vda bs=1M seek=32 count=16 oflag=direct 2>/dev/null && sync", 120)
+    out = guest_ok(s, f"blkzero ioctl /dev/vda {32 * MIB} {4 * MIB}")
+    expect(first(out, "zero") == "ok", f"BLKZEROOUT: {out!r}")
+    expect(zeros_in_guest(s, 32, 4), "the BLKZEROOUT range does not read back as zeros")
+    out = guest_ok(s, f"blkzero fallocate /dev/vda {40 * MIB} {4 * MIB}")
+    expect(first(out, "zero") == "ok", f"fallocate ZERO_RANGE on /dev/vda: {out!r}")
+    expect(zeros_in_guest(s, 40, 4), "the ZERO_RANGE range does not read back as zeros")
+    # Nothing else changed: the two writers' data and the random data around the zeroed ranges.
+    out = guest_ok(s, "a=$(dd if=/dev/vda bs=1M count=8 iflag=direct 2>/dev/null | md5sum); "
+                   "b=$(dd if=/dev/vda bs=1M skip=8 count=8 iflag=direct 2>/dev/null | md5sum); "
+                   "[ \"$a\" = \"$(cat /tmp/r0.md5)\" ] && [ \"$b\" = \"$(cat /tmp/r1.md5)\" ] && echo @same yes; "
+                   "echo @z36 $(dd if=/dev/vda bs=1M skip=36 count=4 iflag=direct 2>/dev/null | tr -d '\\000' | wc -c)")
+    expect(first(out, "same") == "yes", f"the two writers' data changed: {out!r}")
+    expect(int(first(out, "z36", "0") or 0) > 0, f"the random data between the zeroed ranges is gone: {out!r}")
+    st, out = s.run("dmesg | grep -i -e 'I/O error' -e 'Call trace' -e 'critical' | head -3")
+    expect(not out, "guest kernel errors: " + " / ".join(out))
+    stats = blockstats(ctx, sock)
+    expect(stats.get("unmap_operations", 0) > 0 and stats.get("x-write-zeroes-operations", 0) >= 2
+           and stats.get("x-failed-operations", 1) == 0,
+           f"query-blockstats after discard and two write-zeroes: {stats}")
+    rc, err = ctx.sh(f"grep -c 'writes zeros' {q(ctx.runner.ex.T)}/s/feat/err", 10)
+    ctx.note(f"  hardware queues used: {q0} and {q1} requests; discard: host blocks {b0} -> {b1}; "
+             f"ZERO_RANGE written as zeros (vmm said so {err[0] if err else '?'} time(s))")
+    s.send("poweroff -f")
+    st = s.wait_exit(30)
+    expect(st.exited_ok, f"vmm after poweroff: {st}")
+    ctx.sh(f"rm -f {q(img)}", 30)
+
+
+def fsck_clean(s, dev="/dev/vda", where=""):
+    """e2fsck -fn on the unmounted filesystem: exit status 0 (clean) expected."""
+    st, out = s.run(f"e2fsck -fn {dev} 2>&1; echo \"@fsck $?\"", 180)
+    rc = first(out, "fsck", "?")
+    expect(rc == "0", f"e2fsck -fn {dev}{where}: status {rc} (expected 0, clean): "
+           + " / ".join(ln for ln in out if not ln.startswith("@"))[-400:])
+    return [ln for ln in out if ln.startswith(dev)]
 
 
 def run_fails(ctx, name, argv, words):
@@ -229,9 +332,11 @@ def disk_snapshot(ctx):
     # Remount read-only from a clean state: the filesystem must mount and read everything.
     guest_ok(r, "umount /mnt && mount -t ext2 -o ro /dev/vda /mnt && md5sum -c /mnt/done > /dev/null && umount /mnt",
              180, "remount + verify")
+    summary = fsck_clean(r, where=" after the restore")
     st, out = r.run("dmesg | grep -i -e 'EXT4-fs error' -e 'I/O error' -e 'Call trace' -e 'hung' | head -3")
     expect(not out, "guest kernel errors after the restore: " + " / ".join(out))
-    ctx.note(f"  {n} files written with fsync around the snapshot, all intact after the restore")
+    ctx.note(f"  {n} files written with fsync around the snapshot, all intact after the restore; e2fsck: "
+             + " ".join(summary)[:160])
     # A restore pointing at an image of another size is refused.
     ctx.sh(f"dd if=/dev/zero of=/tmp/disk-small.img bs=1M count=8 2>/dev/null", 30)
     r.send("poweroff -f")
@@ -303,13 +408,15 @@ def disk_migrate(ctx):
     expect(nfiles > 0, f"no completed files on host2: {out!r}")
     guest_ok(dst.s, "umount /mnt && mount -t ext2 -o ro /dev/vda /mnt && md5sum -c /mnt/done > /dev/null && "
              "umount /mnt", 180, "remount + verify on host2")
+    summary = fsck_clean(dst.s, where=" on host2")
     rc, lines = ctx.sh(f"run_once dmig-lock 30000 " + " ".join(q(a) for a in ctx.vmm_run(
         cpus="boot=1,max=1", memory="256M", extra=["--disk", f"path={img}"])), 60)
     expect(any("lock" in e.lower() or "in use" in e.lower() for e in tagged(lines, "err")),
            f"a third VMM could open the disk while host2 runs the guest: {tagged(lines, 'err')[:2]!r}")
     st, out = dst.s.run("dmesg | grep -i -e 'EXT4-fs error' -e 'I/O error' -e 'Call trace' | head -3")
     expect(not out, "guest kernel errors after the migration: " + " / ".join(out))
-    ctx.note(f"  {nfiles} files written with fsync around the migration, all intact on host2")
+    ctx.note(f"  {nfiles} files written with fsync around the migration, all intact on host2; e2fsck: "
+             + " ".join(summary)[:160])
     dst.s.send("poweroff -f")
     dst.s.wait_exit(30)
     ctx.sh(f"rm -f {q(img)}", 30)

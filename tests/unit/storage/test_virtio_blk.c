@@ -212,6 +212,12 @@ Test(virtio_blk, write_zeroes_without_zero_range_writes_zeros_in_chunks)
 	cr_assert_eq(zeroes(VIRTIO_BLK_T_WRITE_ZEROES, 1, 1, 0), VIRTIO_BLK_S_OK);
 	cr_expect_eq(not_byte(512, 512, 0), 0);
 	cr_expect_eq(not_byte(0, 512, 0xaa), 0);
+	struct blk_stats st;
+
+	blk_get_stats(dev, &st);
+	cr_expect_eq(st.wz_ops, 2);
+	cr_expect_eq(st.failed_ops, 0);
+	cr_expect_eq(st.queue_requests[0], 2);
 }
 
 Test(virtio_blk, write_zeroes_with_unmap_and_discard_punch_holes)
@@ -230,6 +236,11 @@ Test(virtio_blk, write_zeroes_with_unmap_and_discard_punch_holes)
 
 Test(virtio_blk, write_zeroes_beyond_the_disk_fails)
 {
+	struct blk_stats st;
+
 	cr_expect_eq(zeroes(VIRTIO_BLK_T_WRITE_ZEROES, ((uint64_t)IMG_MB << 11) - 1, 2, 0), VIRTIO_BLK_S_IOERR);
 	cr_expect_eq(not_byte(((uint64_t)IMG_MB << 20) - 1024, 1024, 0xaa), 0, "a refused request wrote");
+	blk_get_stats(dev, &st);
+	cr_expect_eq(st.wz_ops, 0);
+	cr_expect_eq(st.queue_requests[0], 1);
 }
