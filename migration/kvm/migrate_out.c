@@ -485,7 +485,7 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 			ret = ram_sender_sync(s, pass, &merr);
 		if (ret)
 			goto fail;
-		ret = kvm_dirty_log_sync(&dl, &dirty);
+		ret = kvm_dirty_log_sync(&dl, &dirty, true);
 		if (ret) {
 			mig_err_set(&merr, "cannot read the dirty log: %s", strerror(-ret));
 			goto fail;
@@ -530,7 +530,7 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	t_collect = clock_now_ns();
 	vm_throttle_stop(vm);
 	raw = 0;
-	ret = kvm_dirty_log_sync(&dl, &dirty);
+	ret = kvm_dirty_log_sync(&dl, &dirty, false);
 	if (ret)
 		mig_err_set(&merr, "cannot read the dirty log: %s", strerror(-ret));
 	if (!ret)

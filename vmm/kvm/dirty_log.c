@@ -63,7 +63,7 @@ int kvm_dirty_log_start(struct kvm_dirty_log_slot *d, int vm_fd, uint32_t slot, 
 	return 0;
 }
 
-int kvm_dirty_log_sync(struct kvm_dirty_log_slot *d, struct dirty_bitmap *into)
+int kvm_dirty_log_sync(struct kvm_dirty_log_slot *d, struct dirty_bitmap *into, bool rearm)
 {
 	struct kvm_dirty_log get = { .slot = d->slot };
 	uint64_t words = (d->size / DIRTY_PAGE_SIZE + 63) / 64, npages = d->size / DIRTY_PAGE_SIZE, w;
@@ -75,7 +75,7 @@ int kvm_dirty_log_sync(struct kvm_dirty_log_slot *d, struct dirty_bitmap *into)
 	ret = kvm_ioctl(d->vm_fd, KVM_GET_DIRTY_LOG, &get);
 	if (ret < 0)
 		return ret;
-	if (d->manual) {
+	if (d->manual && rearm) {
 		/* Re-protect in runs of set words: the mmu lock is held only briefly each time. */
 		for (w = 0; w < words;) {
 			struct kvm_clear_dirty_log clr = { .slot = d->slot };

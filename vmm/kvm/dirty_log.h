@@ -37,7 +37,9 @@ int kvm_dirty_log_start(struct kvm_dirty_log_slot *d, int vm_fd, uint32_t slot, 
  * Fetches what the guest dirtied since the last sync, re-protects it (manual
  * mode: KVM_CLEAR_DIRTY_LOG) and ORs it into `into`.
  */
-int kvm_dirty_log_sync(struct kvm_dirty_log_slot *d, struct dirty_bitmap *into) __must_check;
+/* rearm false: the last read of a paused VM (nothing will run before logging stops), so the
+ * pages are not write-protected again (KVM_CLEAR_DIRTY_LOG skipped). */
+int kvm_dirty_log_sync(struct kvm_dirty_log_slot *d, struct dirty_bitmap *into, bool rearm) __must_check;
 /* Turns logging off again (a cancelled or failed migration: the guest runs on). */
 void kvm_dirty_log_stop(struct kvm_dirty_log_slot *d);
 

@@ -6,9 +6,11 @@
  */
 #define LOG_PREFIX "snapshot"
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "migration/vm/sections.h"
 #include "vmm/core/errbuf.h"
@@ -17,6 +19,73 @@
 #include "vmm/kvm/vm.h"
 
 /* Collects the state of a paused VM. */
+/* The registers of the enabled vCPUs, shared out among a few threads. */
+struct reg_jobs {
+	struct vm *vm;
+	struct vm_saved *s;
+	unsigned next;             /* atomic: the next vCPU index to take */
+	int ret;                   /* the first failure (-errno), with its vCPU in failed */
+	unsigned failed;
+	pthread_mutex_t lock;
+};
+
+static void *reg_worker(void *arg)
+{
+	struct reg_jobs *j = arg;
+	unsigned i;
+
+	while ((i = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->vm->max_vcpus) {
+		int ret;
+
+		if (!j->s->vcpus[i])
+			continue;
+		ret = vcpu_save_state(&j->vm->vcpus[i], j->s->vcpus[i]);
+		if (ret < 0) {
+			pthread_mutex_lock(&j->lock);
+			if (!j->ret) {
+				j->ret = ret;
+				j->failed = i;
+			}
+			pthread_mutex_unlock(&j->lock);
+		}
+	}
+	return NULL;
+}
+
+#define REG_WORKERS 8
+
+/*
+ * One ONE_REG ioctl per register, hundreds per vCPU, each taking only that vCPU's
+ * lock: read side by side by up to REG_WORKERS threads (this one included), as many
+ * as there are enabled vCPUs and online host CPUs.
+ */
+static int collect_vcpus(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
+{
+	struct reg_jobs j = { .vm = vm, .s = s };
+	pthread_t th[REG_WORKERS - 1];
+	unsigned n = 0, want = 0, i;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	for (i = 0; i < vm->max_vcpus; i++)
+		want += s->vcpus[i] != NULL;
+	want = MIN(want, (unsigned)REG_WORKERS);
+	if (cpus > 0)
+		want = MIN(want, (unsigned)cpus);
+	pthread_mutex_init(&j.lock, NULL);
+	for (i = 0; i + 1 < want; i++)
+		if (pthread_create(&th[n], NULL, reg_worker, &j) == 0)
+			n++;
+	reg_worker(&j);
+	for (i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&j.lock);
+	if (j.ret < 0) {
+		ERR("cannot read the registers of vCPU %u: %s", j.failed, strerror(-j.ret));
+		return j.ret;
+	}
+	return 0;
+}
+
 int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
 {
 	uint64_t mpidrs[LAYOUT_MAX_VCPUS];
@@ -44,12 +113,11 @@ int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t err
 		s->vcpus[i] = calloc(1, sizeof(*s->vcpus[i]));
 		if (!s->vcpus[i])
 			return -ENOMEM;
-		ret = vcpu_save_state(v, s->vcpus[i]);
-		if (ret < 0) {
-			ERR("cannot read the registers of vCPU %u: %s", i, strerror(-ret));
-			return ret;
-		}
 	}
+	ret = collect_vcpus(vm, s, errbuf, errlen);
+	if (ret < 0)
+		return ret;
+	/* After every vCPU ioctl: KVM's GIC attributes need all vCPU locks (EBUSY otherwise). */
 	ret = vgic_save(&vm->gic, mpidrs, &s->dist, s->gic_cpus);
 	if (ret < 0) {
 		ERR("cannot read the GIC state: %s", strerror(-ret));

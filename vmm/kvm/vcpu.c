@@ -65,6 +65,7 @@ int vcpu_arch_init(struct vcpu *v, bool power_off)
 	uint64_t mpidr;
 	int ret;
 
+	vcpu_regs_forget(v);
 	memcpy(init.features, v->vm->vcpu_features, sizeof(init.features));
 	if (power_off)
 		init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF;
@@ -106,6 +107,7 @@ void vcpu_destroy(struct vcpu *v)
 		return;
 	if (v->state != VCPU_THREAD_NONE)
 		vcpu_stop(v);
+	vcpu_regs_forget(v);
 	if (v->run) {
 		int sz = kvm_ioctl(v->vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
 

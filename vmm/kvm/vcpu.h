@@ -53,6 +53,9 @@ struct vcpu {
 	enum vcpu_thread_state state; /* protected by lock */
 	bool halted;                  /* the VM is ending: do not re-enter the guest */
 	uint64_t throttle_ns;         /* atomic: sleep this long at the next KVM_RUN return (throttle.c) */
+	/* What cannot change between two saves (the register list, the ID registers' values):
+	 * read by the first save, reused by the next ones (vcpu_regs.c; control thread). */
+	struct vcpu_reg_cache *regcache;
 };
 
 /* Creates the KVM vCPU (not yet initialised). */
@@ -93,6 +96,8 @@ struct vcpu_state;
 /* Register state (the vCPU must be paused or parked). */
 int vcpu_save_state(struct vcpu *v, struct vcpu_state *s) __must_check;
 int vcpu_load_state(struct vcpu *v, const struct vcpu_state *s) __must_check;
+/* Drops what vcpu_save_state cached (the vCPU was reset or its registers set). */
+void vcpu_regs_forget(struct vcpu *v);
 
 /* Installs the (empty) kick signal handler; call once per process. */
 int vcpu_signal_setup(void) __must_check;

@@ -29,6 +29,46 @@ static bool is_fw_reg(uint64_t id)
 	return coproc == KVM_REG_ARM_FW || coproc == KVM_REG_ARM_FW_FEAT_BMAP;
 }
 
+struct vcpu_reg_cache {
+	struct kvm_reg_list *list;
+	bool filled;            /* values[] holds every immutable register's value */
+	uint8_t *immutable;     /* per list entry */
+	uint64_t *values;       /* per list entry (8-byte registers) */
+};
+
+/*
+ * Registers no one can change once the vCPU has been set up: the ID registers
+ * (op0 3, op1 0, CRn 0, CRm 0-7: MIDR, MPIDR, REVIDR, ID_*), CLIDR/AIDR/CTR/DCZID
+ * (op1 1 or 3, CRn 0, CRm 0) and the CCSIDR demux; the guest can only read them,
+ * and KVM refuses userspace writes once the vCPU has run.
+ */
+static bool is_immutable(uint64_t id)
+{
+	uint64_t coproc = id & KVM_REG_ARM_COPROC_MASK;
+	unsigned op0, op1, crn, crm;
+
+	if (coproc == KVM_REG_ARM_DEMUX)
+		return true;
+	if (coproc != KVM_REG_ARM64_SYSREG || reg_size(id) != 8)
+		return false;
+	op0 = (unsigned)((id & KVM_REG_ARM64_SYSREG_OP0_MASK) >> KVM_REG_ARM64_SYSREG_OP0_SHIFT);
+	op1 = (unsigned)((id & KVM_REG_ARM64_SYSREG_OP1_MASK) >> KVM_REG_ARM64_SYSREG_OP1_SHIFT);
+	crn = (unsigned)((id & KVM_REG_ARM64_SYSREG_CRN_MASK) >> KVM_REG_ARM64_SYSREG_CRN_SHIFT);
+	crm = (unsigned)((id & KVM_REG_ARM64_SYSREG_CRM_MASK) >> KVM_REG_ARM64_SYSREG_CRM_SHIFT);
+	return op0 == 3 && crn == 0 && ((op1 == 0 && crm <= 7) || ((op1 == 1 || op1 == 3) && crm == 0));
+}
+
+void vcpu_regs_forget(struct vcpu *v)
+{
+	if (!v->regcache)
+		return;
+	free(v->regcache->list);
+	free(v->regcache->immutable);
+	free(v->regcache->values);
+	free(v->regcache);
+	v->regcache = NULL;
+}
+
 static int reg_list(struct vcpu *v, struct kvm_reg_list **out)
 {
 	struct kvm_reg_list probe = { .n = 0 }, *list;
@@ -78,14 +118,34 @@ int vcpu_save_state(struct vcpu *v, struct vcpu_state *s)
 	s->on_ctx = v->on_pending ? v->on_ctx : 0;
 	pthread_mutex_unlock(&v->lock);
 	snprintf((char *)s->dev_id, sizeof(s->dev_id), "%s", v->dev_id);
-	ret = reg_list(v, &list);
-	if (ret < 0) {
-		log_err("vCPU %u: KVM_GET_REG_LIST: %s", v->id, strerror(-ret));
-		return ret;
+	if (!v->regcache) {
+		struct vcpu_reg_cache *c = calloc(1, sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		ret = reg_list(v, &list);
+		if (ret < 0) {
+			log_err("vCPU %u: KVM_GET_REG_LIST: %s", v->id, strerror(-ret));
+			free(c);
+			return ret;
+		}
+		c->list = list;
+		c->immutable = calloc(list->n ? list->n : 1, 1);
+		c->values = calloc(list->n ? list->n : 1, sizeof(uint64_t));
+		if (!c->immutable || !c->values) {
+			v->regcache = c;
+			vcpu_regs_forget(v);
+			return -ENOMEM;
+		}
+		for (i = 0; i < list->n; i++)
+			c->immutable[i] = is_immutable(list->reg[i]);
+		v->regcache = c;
 	}
+	list = v->regcache->list;
 	for (i = 0; i < list->n; i++) {
 		uint64_t id = list->reg[i], buf[2] = { 0, 0 };
 		struct kvm_one_reg r = { .id = id, .addr = (uint64_t)(uintptr_t)buf };
+		bool fixed = v->regcache->immutable[i];
 
 		if (reg_size(id) > sizeof(buf)) {
 			log_err("vCPU %u: register 0x%llx is %u bytes: not supported", v->id,
@@ -93,16 +153,26 @@ int vcpu_save_state(struct vcpu *v, struct vcpu_state *s)
 			ret = -ENOTSUP;
 			break;
 		}
-		ret = kvm_ioctl(v->fd, KVM_GET_ONE_REG, &r);
-		if (ret < 0) {
-			log_err("vCPU %u: cannot read register 0x%llx: %s", v->id, (unsigned long long)id,
-				strerror(-ret));
-			break;
+		if (fixed && v->regcache->filled) {
+			buf[0] = v->regcache->values[i];
+		} else {
+			ret = kvm_ioctl(v->fd, KVM_GET_ONE_REG, &r);
+			if (ret < 0) {
+				log_err("vCPU %u: cannot read register 0x%llx: %s", v->id, (unsigned long long)id,
+					strerror(-ret));
+				break;
+			}
+			if (fixed)
+				v->regcache->values[i] = buf[0];
 		}
 		s->regs[s->nr_regs++] = (struct vcpu_reg){ .id = id, .lo = buf[0], .hi = buf[1] };
 	}
-	free(list);
-	return ret < 0 ? ret : 0;
+	if (ret < 0) {
+		vcpu_regs_forget(v);
+		return ret;
+	}
+	v->regcache->filled = true;
+	return 0;
 }
 
 static int set_reg(struct vcpu *v, const struct vcpu_reg *reg)
@@ -129,6 +199,8 @@ int vcpu_load_state(struct vcpu *v, const struct vcpu_state *s)
 	struct kvm_mp_state mp = { .mp_state = s->mp_state };
 	uint32_t i;
 	int pass, ret;
+
+	vcpu_regs_forget(v); /* the registers are about to be set */
 
 	if (s->nr_regs > VCPU_STATE_MAX_REGS)
 		return -EINVAL;
