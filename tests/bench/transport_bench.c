@@ -256,11 +256,6 @@ int main(int argc, char **argv)
 	dst = mmap(NULL, BENCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (int k = 0; k < 2; k++)
 		src[k] = mmap(NULL, BENCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	/* Both ends' guest RAM as vmm maps it (vmm/kvm/memory.c: transparent huge pages). */
-	if (dst != MAP_FAILED)
-		madvise(dst, BENCH_SIZE, MADV_HUGEPAGE);
-	if (src[0] != MAP_FAILED)
-		madvise(src[0], BENCH_SIZE, MADV_HUGEPAGE);
 	memset(&pki, 0, sizeof(pki));
 	if (creds)
 		snprintf(pki.good, sizeof(pki.good), "%s", creds);
