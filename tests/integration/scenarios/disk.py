@@ -352,8 +352,9 @@ def disk_snapshot(ctx):
 def disk_migrate(ctx):
     """Shared storage across a live migration with I/O running: files written with fsync keep coming
     on host2, every completed one is intact, the filesystem checks clean; host2 holds the image's lock
-    (a third VMM cannot open it) and a migration that fails leaves host1 holding it."""
-    from scenarios.migrate import Hosts, Incoming, MIGRATED_EXIT, migrate, tls
+    (a third VMM cannot open it). A migration refused at the offer, and one that fails at the
+    switchover after host1 handed the lock over, both leave host1 running and holding it."""
+    from scenarios.migrate import PORT, Hosts, Incoming, MIGRATED_EXIT, migrate, tls
 
     hosts = Hosts(ctx)
     img = "/tmp/disk-mig.img"
@@ -395,6 +396,42 @@ def disk_migrate(ctx):
     expect(any("lock" in e.lower() or "in use" in e.lower() for e in tagged(lines, "err")),
            f"a third VMM could open host1's disk after the failed migration: {tagged(lines, 'err')[:2]!r}")
     dst0.s.stop()
+    # A destination that loses the image between the offer and the switchover: host1 hands
+    # its lock over at the switchover, host2 cannot open the disk, the migration fails and
+    # host1 takes the lock back before its guest runs on.
+    dst1 = Incoming(ctx, hosts, "dmig-b1", host=1)
+    qmp = lambda cmd, args="": ctx.sh(f"{q(ctx.vmm)} qmp --api {q(sock)} {cmd} {q(args) if args else ''} 2>&1", 60)
+    st, out = qmp("migrate", f'{{"uri":"tcp:{dst1.addr}:{PORT}","tls-creds":"{tls(ctx, "good")}",'
+                              f'"x-hold-switchover":true}}')
+    expect(st == 0, f"migrate with x-hold-switchover: {' '.join(out)[:300]}")
+    text = ""
+    for _ in range(600):
+        text = "".join(qmp("query-migrate")[1]).replace(" ", "")
+        if '"status":"pre-switchover"' in text or '"status":"failed"' in text:
+            break
+        ctx.sh("sleep 0.5", 10)
+    expect('"status":"pre-switchover"' in text, f"the migration did not reach pre-switchover: {text[:300]}")
+    ctx.sh(f"mv {q(img)} {q(img)}.away", 10)
+    st, out = qmp("migrate-continue", '{"state":"pre-switchover"}')
+    expect(st == 0, f"migrate-continue: {' '.join(out)[:200]}")
+    for _ in range(240):
+        text = "".join(qmp("query-migrate")[1]).replace(" ", "")
+        if '"status":"failed"' in text or '"status":"completed"' in text:
+            break
+        ctx.sh("sleep 0.5", 10)
+    ctx.sh(f"mv {q(img)}.away {q(img)}", 10)
+    expect('"status":"failed"' in text, f"a destination that cannot open the disk at the switchover: {text[:300]}")
+    expect(s.status().running, f"host1's vmm ended after the failed switchover: {s.status()}")
+    _rc, why = ctx.sh(f"grep -h -i 'disk' $T/s/dmig-b1/err | tail -n 2", 10)
+    ctx.note("  failed at the switchover: " + " / ".join(why)[:240])
+    out = guest_ok(s, "n1=$(wc -l < /mnt/done); sleep 2; n2=$(wc -l < /mnt/done); echo \"@n $n1 $n2\"")
+    n = (first(out, "n", "0 0") or "0 0").split()
+    expect(int(n[1]) > int(n[0]), f"host1's guest stopped writing after the failed switchover: {n}")
+    rc, lines = ctx.sh(f"run_once dmig-lock1 30000 " + " ".join(q(a) for a in ctx.vmm_run(
+        cpus="boot=1,max=1", memory="256M", extra=["--disk", f"path={img}"])), 60)
+    expect(any("lock" in e.lower() or "in use" in e.lower() for e in tagged(lines, "err")),
+           f"host1 did not take its disk's lock back after the failed switchover: {tagged(lines, 'err')[:2]!r}")
+    dst1.s.stop()
     # The real migration, with the writer running.
     dst = Incoming(ctx, hosts, "dmig-b", host=1)
     migrate(src, dst)

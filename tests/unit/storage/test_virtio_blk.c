@@ -4,7 +4,8 @@
  * virtio-mmio registers, kicks on the queue's eventfd, the real io_uring I/O
  * thread and a real image file. WRITE_ZEROES and DISCARD on tmpfs (/dev/shm),
  * which punches holes but has no FALLOC_FL_ZERO_RANGE: zeros are written instead,
- * in chunks, and the guest reads zeros either way.
+ * in chunks, and the guest reads zeros either way. A read-only disk refuses every
+ * write a driver sends it anyway (the device's own check, not the guest's).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -66,9 +67,9 @@ struct desc {
 	uint16_t flags, next;
 };
 
-static void setup(void)
+static void setup_disk(bool readonly)
 {
-	struct vm_disk_cfg cfg = { .num_queues = 1 };
+	struct vm_disk_cfg cfg = { .num_queues = 1, .readonly = readonly };
 	struct blk_wiring w = { .mem = { .gpa = fake_gpa } };
 	char err[256] = "";
 	uint8_t *fill = malloc(1 << 20);
@@ -120,6 +121,16 @@ static void setup(void)
 	cr_assert_eq(r32(VIRTIO_MMIO_QUEUE_READY), 1);
 	w32(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
 					  VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void setup(void)
+{
+	setup_disk(false);
+}
+
+static void setup_ro(void)
+{
+	setup_disk(true);
 }
 
 static void teardown(void)
@@ -243,4 +254,24 @@ Test(virtio_blk, write_zeroes_beyond_the_disk_fails)
 	blk_get_stats(dev, &st);
 	cr_expect_eq(st.wz_ops, 0);
 	cr_expect_eq(st.queue_requests[0], 1);
+}
+
+TestSuite(virtio_blk_ro, .init = setup_ro, .fini = teardown, .timeout = 60);
+
+/* Past any guest's own check: a write that reaches a read-only disk fails and changes nothing. */
+Test(virtio_blk_ro, write_discard_and_write_zeroes_refused_by_the_device)
+{
+	uint8_t data[4096];
+	struct blk_stats st;
+
+	memset(data, 0x55, sizeof(data));
+	cr_expect_eq(request(VIRTIO_BLK_T_OUT, 8, data, sizeof(data)), VIRTIO_BLK_S_IOERR);
+	/* Not offered on a read-only disk (no DISCARD / WRITE_ZEROES feature): unsupported. */
+	cr_expect_eq(zeroes(VIRTIO_BLK_T_DISCARD, 0, 2048, 0), VIRTIO_BLK_S_UNSUPP);
+	cr_expect_eq(zeroes(VIRTIO_BLK_T_WRITE_ZEROES, 0, 2048, VIRTIO_BLK_WZ_F_UNMAP), VIRTIO_BLK_S_UNSUPP);
+	cr_expect_eq(not_byte(0, 2 << 20, 0xaa), 0, "the read-only image changed");
+	blk_get_stats(dev, &st);
+	cr_expect_eq(st.wr_ops + st.discard_ops + st.wz_ops, 0);
+	cr_expect_eq(st.queue_requests[0], 3);
+	cr_expect_eq(st.failed_ops, 0, "refused before the backend, not failed by it");
 }
