@@ -15,8 +15,9 @@ CACHE=${VMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmm}
 KERNEL_SERIES=6.12
 # The test host's kernel modules, in load order: veth (two hosts for migration tests);
 # tls with what kernel TLS needs for AES-GCM (gcm(aes): crypto_null, gcm, gf128mul, the
-# generic and the ARMv8 CE ghash), all modules in the Debian kernel, none loaded on demand.
-L1_MODULES="veth crypto_null gcm gf128mul ghash-generic ghash-ce tls"
+# generic and the ARMv8 CE ghash); loop and ext4 (a disk image on a filesystem the tests
+# can freeze). All modules of the Debian kernel, none loaded on demand.
+L1_MODULES="veth crypto_null gcm gf128mul ghash-generic ghash-ce tls loop crc16 crc32c_generic mbcache jbd2 ext4"
 SYSROOT_PKGS="libfdt-dev libfdt1 libzstd-dev libzstd1 liburing-dev liburing2 libssl-dev libssl3
   libmsgpack-dev libmsgpackc2 libjson-c-dev libjson-c5"
 HOST_PKGS="make gcc libc6-dev pkg-config python3 cpio zstd xz-utils device-tree-compiler acpica-tools

@@ -29,6 +29,13 @@ def guest_ok(s, cmd, timeout=60, what=None):
     return out
 
 
+def power_off(s):
+    """The guest powers off; vmm must exit with status 0."""
+    s.send("poweroff -f")
+    st = s.wait_exit(30)
+    expect(st.exited_ok, f"vmm after poweroff: {st}")
+
+
 def wait_vda(s):
     guest_ok(s, "i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; "
              "[ -b /dev/vda ] || { dmesg | grep -i -e virtio -e vda | tail -5; exit 1; }", 60,
@@ -195,10 +202,60 @@ def disk_features(ctx):
     rc, err = ctx.sh(f"grep -c 'writes zeros' {q(ctx.runner.ex.T)}/s/feat/err", 10)
     ctx.note(f"  hardware queues used: {q0} and {q1} requests; discard: host blocks {b0} -> {b1}; "
              f"ZERO_RANGE written as zeros (vmm said so {err[0] if err else '?'} time(s))")
-    s.send("poweroff -f")
-    st = s.wait_exit(30)
-    expect(st.exited_ok, f"vmm after poweroff: {st}")
+    power_off(s)
     ctx.sh(f"rm -f {q(img)}", 30)
+
+
+@scenario("disk-pause-timeout", tier="integration")
+def disk_pause_timeout(ctx):
+    """The image's filesystem is frozen on the host while the guest writes: those requests cannot
+    complete, so `snapshot` cannot drain the disk and fails cleanly within its bound (the VM runs
+    on, no snapshot written). Thawed, the writes complete intact and a snapshot succeeds."""
+    fsimg, mnt, snap = "/tmp/frz.fs", "/tmp/frz", "/tmp/frz-snap"
+    st, out = ctx.sh(f"umount {mnt} 2>/dev/null; rm -rf {fsimg} {snap}; dd if=/dev/zero of={fsimg} bs=1M count=40 "
+                     f"2>/dev/null && mke2fs -F {fsimg} > /dev/null 2>&1 && mkdir -p {mnt} && "
+                     f"mount -o loop {fsimg} {mnt} && echo @mounted", 120)
+    expect("@mounted" in out, f"cannot mount an ext2 loop filesystem in the test host: {out!r}")
+    img, sock = f"{mnt}/disk.img", "/tmp/disk-frz.qmp"
+    frozen = False
+    try:
+        make_image(ctx, img, 16)
+        ctx.sh(f"rm -f {q(sock)}", 10)
+        s = boot_with_disks(ctx, "frz", [f"path={img}"], extra=["--api-socket", sock])
+        wait_vda(s)
+        out = guest_ok(s, "dd if=/dev/urandom of=/tmp/pat bs=64k count=16 2>/dev/null; md5sum < /tmp/pat")
+        want = out[-1].split()[0]
+        ctx.sh(f"sync; fsfreeze -f {mnt}", 30)
+        frozen = True
+        s.send("(dd if=/tmp/pat of=/dev/vda bs=64k oflag=direct 2>/dev/null; echo WRITE-""DONE) &")
+        ctx.sh("sleep 2", 10)
+        t = ctx.sh("l1util now", 10)[1]
+        st, out = ctx.sh(f"timeout 120 {q(ctx.vmm)} snapshot --to {snap} --api {q(sock)} 2>&1; echo \"@rc $?\"", 150)
+        t2 = ctx.sh("l1util now", 10)[1]
+        rc = first(out, "rc", "?")
+        expect(rc not in ("0", "124", "?"), f"`vmm snapshot` with a request stuck on the host: {out!r} "
+               f"(expected a clean failure)")
+        expect(any("flight" in ln or "drain" in ln for ln in out),
+               f"the snapshot's error does not name the undrained disk: {out!r}")
+        ms = int(t2[0]) - int(t[0]) if t and t2 and t[0].isdigit() and t2[0].isdigit() else -1
+        ctx.note(f"  snapshot with a stuck request: status {rc} after {ms} ms: "
+                 + " / ".join(ln for ln in out if not ln.startswith("@"))[:200])
+        _st, out = ctx.sh(f"ls -A {snap} 2>/dev/null; echo @ls", 10)
+        expect(out == ["@ls"], f"the failed snapshot left files in {snap}: {out!r}")
+        expect(s.status().running, f"vmm after the failed snapshot: {s.status()}")
+        _st, out = ctx.sh(f"{q(ctx.vmm)} qmp --api {q(sock)} query-status 2>&1", 30)
+        expect('"status":"running"' in "".join(out).replace(" ", ""),
+               f"query-status after the failed snapshot: {out!r} (expected running)")
+    finally:
+        if frozen:
+            ctx.sh(f"fsfreeze -u {mnt}", 30)
+    s.wait_for("WRITE-DONE", 120)
+    out = guest_ok(s, "dd if=/dev/vda bs=64k count=16 iflag=direct 2>/dev/null | md5sum")
+    expect(out[-1].split()[0] == want, f"the data written across the freeze: {out[-1]} (expected {want})")
+    st, out = ctx.sh(f"{q(ctx.vmm)} snapshot --to {snap} --api {q(sock)} 2>&1; echo \"@rc $?\"", 150)
+    expect(first(out, "rc") == "0", f"snapshot after the thaw: {out!r} (expected success)")
+    power_off(s)
+    ctx.sh(f"rm -rf {snap}; umount {mnt}; rm -f {fsimg}", 60)
 
 
 def fsck_clean(s, dev="/dev/vda", where=""):
@@ -235,9 +292,7 @@ def disk_lock(ctx):
               ["in use"])
     # The first VM still works.
     guest_ok(s, "dd if=/dev/urandom of=/dev/vda bs=4k count=16 oflag=direct 2>/dev/null && sync")
-    s.send("poweroff -f")
-    st = s.wait_exit(30)
-    expect(st.exited_ok, f"vmm after poweroff: {st}")
+    power_off(s)
     # Free again once the first exited; this boot uses the device tree (virtio,mmio nodes).
     s3 = boot_with_disks(ctx, "lock4", [f"path={img}"], acpi="off")
     wait_vda(s3)
@@ -287,9 +342,7 @@ def disk_hostile(ctx):
     expect(len(out) >= 2 and out[0] == out[1], f"disk content after the reset: {out!r} (expected equal checksums)")
     guest_ok(s, "dd if=/dev/zero of=/dev/vda bs=4k count=8 oflag=direct 2>/dev/null && sync", 60,
              "write after the reset")
-    s.send("poweroff -f")
-    st = s.wait_exit(30)
-    expect(st.exited_ok, f"vmm after poweroff: {st}")
+    power_off(s)
     ctx.sh(f"rm -f {q(img)}", 30)
 
 
@@ -387,14 +440,19 @@ def disk_migrate(ctx):
     expect(st != 0 and any("disk" in ln for ln in out),
            f"migration to a host without the disk: status {st}, {' / '.join(out)[-300:]} (expected a refusal)")
     ctx.note(f"  migration to a destination that cannot open the disk: status {st}")
-    expect(s.status().running, f"host1's vmm ended after a failed migration: {s.status()}")
-    out = guest_ok(s, "n1=$(wc -l < /mnt/done); sleep 2; n2=$(wc -l < /mnt/done); echo \"@n $n1 $n2\"")
-    n = (first(out, "n", "0 0") or "0 0").split()
-    expect(int(n[1]) > int(n[0]), f"host1's guest stopped writing after the failed migration: {n}")
-    rc, lines = ctx.sh(f"run_once dmig-lock0 30000 " + " ".join(q(a) for a in ctx.vmm_run(
-        cpus="boot=1,max=1", memory="256M", extra=["--disk", f"path={img}"])), 60)
-    expect(any("lock" in e.lower() or "in use" in e.lower() for e in tagged(lines, "err")),
-           f"a third VMM could open host1's disk after the failed migration: {tagged(lines, 'err')[:2]!r}")
+
+    def host1_runs_on(after, name):
+        """host1's vmm lives, its guest keeps writing, and it holds the disk's lock."""
+        expect(s.status().running, f"host1's vmm ended after {after}: {s.status()}")
+        out = guest_ok(s, "n1=$(wc -l < /mnt/done); sleep 2; n2=$(wc -l < /mnt/done); echo \"@n $n1 $n2\"")
+        n = (first(out, "n", "0 0") or "0 0").split()
+        expect(int(n[1]) > int(n[0]), f"host1's guest stopped writing after {after}: {n}")
+        _rc, lines = ctx.sh(f"run_once {name} 30000 " + " ".join(q(a) for a in ctx.vmm_run(
+            cpus="boot=1,max=1", memory="256M", extra=["--disk", f"path={img}"])), 60)
+        expect(any("lock" in e.lower() or "in use" in e.lower() for e in tagged(lines, "err")),
+               f"a third VMM could open host1's disk after {after}: {tagged(lines, 'err')[:2]!r}")
+
+    host1_runs_on("a migration refused at the offer", "dmig-lock0")
     dst0.s.stop()
     # A destination that loses the image between the offer and the switchover: host1 hands
     # its lock over at the switchover, host2 cannot open the disk, the migration fails and
@@ -404,33 +462,27 @@ def disk_migrate(ctx):
     st, out = qmp("migrate", f'{{"uri":"tcp:{dst1.addr}:{PORT}","tls-creds":"{tls(ctx, "good")}",'
                               f'"x-hold-switchover":true}}')
     expect(st == 0, f"migrate with x-hold-switchover: {' '.join(out)[:300]}")
-    text = ""
-    for _ in range(600):
-        text = "".join(qmp("query-migrate")[1]).replace(" ", "")
-        if '"status":"pre-switchover"' in text or '"status":"failed"' in text:
-            break
-        ctx.sh("sleep 0.5", 10)
+
+    def status_until(states, tries):
+        text = ""
+        for _ in range(tries):
+            text = "".join(qmp("query-migrate")[1]).replace(" ", "")
+            if any(f'"status":"{w}"' in text for w in states):
+                break
+            ctx.sh("sleep 0.5", 10)
+        return text
+
+    text = status_until(("pre-switchover", "failed"), 600)
     expect('"status":"pre-switchover"' in text, f"the migration did not reach pre-switchover: {text[:300]}")
     ctx.sh(f"mv {q(img)} {q(img)}.away", 10)
     st, out = qmp("migrate-continue", '{"state":"pre-switchover"}')
     expect(st == 0, f"migrate-continue: {' '.join(out)[:200]}")
-    for _ in range(240):
-        text = "".join(qmp("query-migrate")[1]).replace(" ", "")
-        if '"status":"failed"' in text or '"status":"completed"' in text:
-            break
-        ctx.sh("sleep 0.5", 10)
+    text = status_until(("failed", "completed"), 240)
     ctx.sh(f"mv {q(img)}.away {q(img)}", 10)
     expect('"status":"failed"' in text, f"a destination that cannot open the disk at the switchover: {text[:300]}")
-    expect(s.status().running, f"host1's vmm ended after the failed switchover: {s.status()}")
     _rc, why = ctx.sh(f"grep -h -i 'disk' $T/s/dmig-b1/err | tail -n 2", 10)
     ctx.note("  failed at the switchover: " + " / ".join(why)[:240])
-    out = guest_ok(s, "n1=$(wc -l < /mnt/done); sleep 2; n2=$(wc -l < /mnt/done); echo \"@n $n1 $n2\"")
-    n = (first(out, "n", "0 0") or "0 0").split()
-    expect(int(n[1]) > int(n[0]), f"host1's guest stopped writing after the failed switchover: {n}")
-    rc, lines = ctx.sh(f"run_once dmig-lock1 30000 " + " ".join(q(a) for a in ctx.vmm_run(
-        cpus="boot=1,max=1", memory="256M", extra=["--disk", f"path={img}"])), 60)
-    expect(any("lock" in e.lower() or "in use" in e.lower() for e in tagged(lines, "err")),
-           f"host1 did not take its disk's lock back after the failed switchover: {tagged(lines, 'err')[:2]!r}")
+    host1_runs_on("a migration that failed after the lock hand-over", "dmig-lock1")
     dst1.s.stop()
     # The real migration, with the writer running.
     dst = Incoming(ctx, hosts, "dmig-b", host=1)
