@@ -228,6 +228,11 @@ int vm_disks_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t err
 	int ret;
 
 	memset(s->disks, 0, sizeof(s->disks));
+	if (vm->disks_pause_err == -ETIMEDOUT) {
+		ERR("a disk could not drain its in-flight requests: the host did not complete them within %u ms "
+		    "(nothing was saved)", BLK_PAUSE_TIMEOUT_MS);
+		return vm->disks_pause_err;
+	}
 	if (vm->disks_pause_err) {
 		ERR("a disk could not drain its in-flight requests: %s", strerror(-vm->disks_pause_err));
 		return vm->disks_pause_err;

@@ -225,9 +225,10 @@ def disk_pause_timeout(ctx):
         wait_vda(s)
         out = guest_ok(s, "dd if=/dev/urandom of=/tmp/pat bs=64k count=16 2>/dev/null; md5sum < /tmp/pat")
         want = out[-1].split()[0]
-        ctx.sh(f"sync; fsfreeze -f {mnt}", 30)
+        st, out = ctx.sh(f"sync; fsfreeze --freeze {mnt} 2>&1; echo \"@rc $?\"", 30)
+        expect(first(out, "rc") == "0", f"fsfreeze --freeze {mnt} in the test host: {out!r}")
         frozen = True
-        s.send("(dd if=/tmp/pat of=/dev/vda bs=64k oflag=direct 2>/dev/null; echo WRITE-""DONE) &")
+        s.send("(dd if=/tmp/pat of=/dev/vda bs=64k oflag=direct 2>/dev/null; echo WRITE-\"\"DONE) &")
         ctx.sh("sleep 2", 10)
         t = ctx.sh("l1util now", 10)[1]
         st, out = ctx.sh(f"timeout 120 {q(ctx.vmm)} snapshot --to {snap} --api {q(sock)} 2>&1; echo \"@rc $?\"", 150)
@@ -248,7 +249,7 @@ def disk_pause_timeout(ctx):
                f"query-status after the failed snapshot: {out!r} (expected running)")
     finally:
         if frozen:
-            ctx.sh(f"fsfreeze -u {mnt}", 30)
+            ctx.sh(f"fsfreeze --unfreeze {mnt}", 30)
     s.wait_for("WRITE-DONE", 120)
     out = guest_ok(s, "dd if=/dev/vda bs=64k count=16 iflag=direct 2>/dev/null | md5sum")
     expect(out[-1].split()[0] == want, f"the data written across the freeze: {out[-1]} (expected {want})")
