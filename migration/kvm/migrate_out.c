@@ -397,7 +397,8 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	const uint8_t *reply;
 	size_t rlen;
 	uint32_t pass = 0, us;
-	uint64_t t, raw, wire0, remaining, rate = 0, t_collect = 0, t_ram = 0, t_state = 0, t_loaded = 0;
+	uint64_t t, raw, wire0, remaining, rate = 0, t_collect = 0, t_log = 0, t_ram = 0, t_state = 0, t_loaded = 0;
+	uint64_t log_reads = 0, log_ns = 0, log_max_ns = 0; /* the pre-copy passes' dirty-log reads */
 	size_t state_len = 0;
 	int ret;
 
@@ -485,7 +486,12 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 			ret = ram_sender_sync(s, pass, &merr);
 		if (ret)
 			goto fail;
+		t_log = clock_now_ns();
 		ret = kvm_dirty_log_sync(&dl, &dirty, true);
+		t_log = clock_now_ns() - t_log;
+		log_reads++;
+		log_ns += t_log;
+		log_max_ns = MAX(log_max_ns, t_log);
 		if (ret) {
 			mig_err_set(&merr, "cannot read the dirty log: %s", strerror(-ret));
 			goto fail;
@@ -531,6 +537,7 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	vm_throttle_stop(vm);
 	raw = 0;
 	ret = kvm_dirty_log_sync(&dl, &dirty, false);
+	t_log = clock_now_ns();
 	if (ret)
 		mig_err_set(&merr, "cannot read the dirty log: %s", strerror(-ret));
 	if (!ret)
@@ -580,11 +587,14 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	m->st.downtime_ms = (clock_now_ns() - m->pause_ns) / 1000000;
 	/* Where the downtime went, for whoever tunes it. */
 	log_info("switchover: pause %.1f ms, then side by side the state %.1f ms (%zu bytes) and the last %llu KiB "
-		 "of RAM %.1f ms; state to loaded %.1f ms (of which the destination's load %llu ms), commit to "
-		 "running %.1f ms",
+		 "of RAM %.1f ms (the dirty log's read %.2f ms); state to loaded %.1f ms (of which the destination's "
+		 "load %llu ms), commit to running %.1f ms",
 		 (double)(m->paused_ns - m->pause_ns) / 1e6, (double)(m->op_end_ns - m->paused_ns) / 1e6, state_len,
-		 (unsigned long long)(raw >> 10), (double)(t_ram - t_collect) / 1e6, (double)(t_loaded - t_state) / 1e6,
+		 (unsigned long long)(raw >> 10), (double)(t_ram - t_collect) / 1e6, (double)(t_log - t_collect) / 1e6,
+		 (double)(t_loaded - t_state) / 1e6,
 		 (unsigned long long)m->st.dest_load_ms, (double)(clock_now_ns() - t_loaded) / 1e6);
+	log_info("dirty log (bitmap, re-protected after each read): %llu reads in the passes, %.2f ms in all, "
+		 "the longest %.2f ms", (unsigned long long)log_reads, (double)log_ns / 1e6, (double)log_max_ns / 1e6);
 	pthread_mutex_unlock(&m->lock);
 	update_stats(m, s, &pc, 0, rate);
 	if (ram_sender_finish(s, &merr))
