@@ -6,7 +6,7 @@
 # outside the clone, copies a clean clone of the committed project into it, and
 # inside a chroot runs the README's test command as root:
 #
-#     tools/setup.sh && make check          (FRESH_TIER=unit: tools/setup.sh && make all check-unit)
+#     tools/setup.sh && make check          (FRESH_TIER=unit: tools/setup.sh && make all check-unit check-unit-tsan)
 #
 # Prints `PASS fresh-setup` or `FAIL fresh-setup: <why>` and the summary line, and
 # removes the root (mounts and processes included) on every exit, interrupted too.
@@ -109,7 +109,7 @@ fi
 say "cloned $(git -C "$REPO" rev-parse --short HEAD) into the root"
 
 if [ "$TIER" = unit ]; then
-	CMD='tools/setup.sh && make all check-unit'
+	CMD='tools/setup.sh && make all check-unit check-unit-tsan'
 else
 	CMD='tools/setup.sh && make check'
 fi
