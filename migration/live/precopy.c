@@ -29,6 +29,8 @@ void precopy_pass_done(struct precopy *p, uint64_t raw_bytes, uint64_t wire_byte
 	if (raw_bytes)
 		p->wire_ratio = 0.5 * p->wire_ratio + 0.5 * ((double)wire_bytes / (double)raw_bytes);
 	p->passes++;
+	p->prev_dirty_bytes = p->dirty_bytes;
+	p->dirty_bytes = dirty_bytes_next;
 	/* The guest dirtied more than half of what this pass could have sent. */
 	if ((double)dirty_bytes_next * p->wire_ratio > 0.5 * bw * (double)ms)
 		p->over_count++;
@@ -53,7 +55,11 @@ uint64_t precopy_expected_downtime(const struct precopy *p, uint64_t dirty_bytes
 
 bool precopy_should_switch(const struct precopy *p, uint64_t dirty_bytes)
 {
-	if (precopy_expected_downtime(p, dirty_bytes) <= p->downtime_limit_ms)
-		return true;
+	if (precopy_expected_downtime(p, dirty_bytes) <= p->downtime_limit_ms) {
+		/* Within the limit; a shorter downtime is still worth a pass while passes shrink it. */
+		bool shrinking = p->passes < 2 || dirty_bytes * 4 <= p->prev_dirty_bytes * 3;
+
+		return dirty_bytes <= PRECOPY_SMALL_BYTES || p->passes >= PRECOPY_SETTLE_PASSES || !shrinking;
+	}
 	return p->passes >= PRECOPY_MAX_PASSES && p->throttle_pct >= PRECOPY_THROTTLE_MAX;
 }

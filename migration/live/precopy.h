@@ -26,6 +26,10 @@
 #define PRECOPY_THROTTLE_STEP 10u
 #define PRECOPY_THROTTLE_MAX 99u
 #define PRECOPY_MAX_PASSES 60u
+/* Within the limit, another pass is made while passes keep shrinking what the switchover
+ * must send by a quarter or more, up to this many passes, unless that is this small already. */
+#define PRECOPY_SETTLE_PASSES 8u
+#define PRECOPY_SMALL_BYTES (1ull << 20)
 
 struct precopy {
 	/* Fixed for the migration. */
@@ -41,6 +45,7 @@ struct precopy {
 	unsigned over_count;    /* consecutive passes where the guest dirtied faster than half the link */
 	unsigned throttle_pct;
 	uint64_t expected_downtime_ms;
+	uint64_t dirty_bytes, prev_dirty_bytes; /* found dirty after the last pass, and the one before */
 };
 
 void precopy_init(struct precopy *p, uint64_t downtime_limit_ms);
@@ -50,7 +55,8 @@ void precopy_pass_done(struct precopy *p, uint64_t raw_bytes, uint64_t wire_byte
 		       uint64_t dirty_bytes_next);
 /* Expected downtime if the switchover sent dirty_bytes of RAM now. */
 uint64_t precopy_expected_downtime(const struct precopy *p, uint64_t dirty_bytes);
-/* Switch over now? (within the limit, or after PRECOPY_MAX_PASSES at the maximum throttle) */
+/* Switch over now? Within the limit and no longer shrinking much (or small, or after
+ * PRECOPY_SETTLE_PASSES); or after PRECOPY_MAX_PASSES at the maximum throttle. */
 bool precopy_should_switch(const struct precopy *p, uint64_t dirty_bytes);
 
 #endif

@@ -17,8 +17,32 @@ Test(precopy, downtime_counts_device_state_load_and_round_trip)
 	cr_assert_eq(precopy_expected_downtime(&p, 0), 5 + 0 + 20 + 2);
 	/* 10 MiB dirty at ~100 MiB/s: +100 ms */
 	cr_assert_eq(precopy_expected_downtime(&p, 10 << 20), 5 + 100 + 20 + 2 + 0);
-	cr_assert(precopy_should_switch(&p, 10 << 20));
+	cr_assert(precopy_should_switch(&p, 1 << 20), "1 MiB left, within the limit");
 	cr_assert_not(precopy_should_switch(&p, 40 << 20), "400 ms of RAM is over a 300 ms limit");
+}
+
+Test(precopy, within_the_limit_passes_go_on_while_they_shrink_the_rest)
+{
+	struct precopy p;
+
+	precopy_init(&p, 300);
+	precopy_pass_done(&p, 512u << 20, 512u << 20, 4000, 16 << 20); /* pass 0: 16 MiB dirtied meanwhile */
+	cr_assert_lt(precopy_expected_downtime(&p, 16 << 20), 300);
+	cr_assert_not(precopy_should_switch(&p, 16 << 20), "one pass says nothing about the trend");
+	precopy_pass_done(&p, 16 << 20, 16 << 20, 130, 8 << 20);
+	cr_assert_not(precopy_should_switch(&p, 8 << 20), "16 -> 8 MiB: another pass halves the downtime");
+	precopy_pass_done(&p, 8 << 20, 8 << 20, 65, 7 << 20);
+	cr_assert(precopy_should_switch(&p, 7 << 20), "8 -> 7 MiB: converged");
+	/* A guest that keeps shrinking is still switched after PRECOPY_SETTLE_PASSES. */
+	precopy_init(&p, 300);
+	uint64_t d = 64ull << 20;
+
+	for (unsigned i = 0; i < PRECOPY_SETTLE_PASSES - 1; i++, d /= 2) {
+		precopy_pass_done(&p, d, d, 100, d / 2);
+		cr_assert_not(precopy_should_switch(&p, d / 2) && d / 2 > PRECOPY_SMALL_BYTES, "pass %u", i);
+	}
+	precopy_pass_done(&p, d, d, 100, d / 2);
+	cr_assert(precopy_should_switch(&p, d / 2));
 }
 
 Test(precopy, compression_shrinks_the_estimate)
