@@ -51,6 +51,20 @@ gs_stop_reader() { _gs "$1"; kill "$(cat "$_d/reader")" 2>/dev/null; echo "@stop
 
 gs_pid() { cat "$T/s/$1/pid" 2>/dev/null; }
 
+# gs_threads NAME: a line per thread of the session's process (name, state, CPU ticks,
+# where it waits in the kernel, its syscall) and the top of its kernel stack, for a
+# process that stopped making progress.
+gs_threads() {
+	_p=$(gs_pid "$1")
+	for _t in /proc/"$_p"/task/*; do
+		[ -d "$_t" ] || continue
+		echo "@thread ${_t##*/} $(cat "$_t/comm" 2>/dev/null) state=$(cut -d' ' -f3 "$_t/stat" 2>/dev/null)" \
+			"ticks=$(cut -d' ' -f14,15 "$_t/stat" 2>/dev/null | tr ' ' '+') wchan=$(cat "$_t/wchan" 2>/dev/null)" \
+			"syscall=$(cut -d' ' -f1-3 "$_t/syscall" 2>/dev/null)"
+		head -n 4 "$_t/stack" 2>/dev/null | sed 's/^/@stack   /'
+	done
+}
+
 # gs_status NAME: "@status running" or "@status exit N ms=T" / "@status signal N[ core] ms=T".
 gs_status() {
 	_gs "$1"

@@ -227,8 +227,13 @@ class GuestSession:
         if rc == 2:
             raise Fail(f"{self.what} ended ({Status(first(lines, 'status'))}) before {what} "
                        f"appeared on the guest console")
-        raise Fail(f"no {what} on the guest console within {timeout:.0f} s ({self.what} "
-                   f"{self.status()})")
+        st = self.status()
+        threads = []
+        if st.running:
+            _rc, out = self.ctx.sh(f"gs_threads {q(self.name)}", 30)
+            threads = [ln[1:] for ln in out if ln.startswith("@")]
+        raise Fail(f"no {what} on the guest console within {timeout:.0f} s ({self.what} {st})",
+                   details=threads)
 
     def run(self, cmd, timeout=30):
         """Runs cmd in the guest shell; returns (exit status, output lines)."""
