@@ -235,9 +235,25 @@ class Runner:
                     try:
                         if s.started and s.status().running:
                             s.stop()
-                    except (Fail, HostDead):
+                    except (Fail, HostDead, CommandTimeout):
                         pass
+                self.tidy_host()
         self.note(f"scenario {sc.name}: {time.monotonic() - t:.1f} s")
+
+    def tidy_host(self):
+        """What a scenario left in the test host's /tmp (a RAM filesystem there: images,
+        snapshots) goes before the next one; says how much memory the test host has left."""
+        if self.ex.kind != "L1":
+            return
+        try:
+            _rc, out = self.ex.sh("for m in $(awk '$2 ~ \"^/tmp/\" {print $2}' /proc/mounts); do "
+                                  "fsfreeze --unfreeze $m 2>/dev/null; umount $m 2>/dev/null; done; "
+                                  "find /tmp -mindepth 1 -maxdepth 1 ! -name t -exec rm -rf {} + 2>/dev/null; "
+                                  "echo \"@avail $(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)\"", 120)
+            avail = next((ln.split()[1] for ln in out if ln.startswith("@avail ")), "?")
+            self.note(f"test host: {avail} MiB available after tidying /tmp")
+        except (HostDead, CommandTimeout):
+            pass
 
     def run(self):
         try:
