@@ -7,6 +7,7 @@
 #include "vmm/api/runner.h"
 #include "vmm/cli/cmd.h"
 #include "vmm/cli/run_args.h"
+#include "vmm/core/crash_report.h"
 #include "vmm/core/log.h"
 #include "vmm/core/version.h"
 
@@ -80,6 +81,7 @@ static void log_level_from_env(void)
 
 int main(int argc, char **argv)
 {
+	crash_report_install();
 	log_level_from_env();
 	if (argc < 2) {
 		usage(stderr);
