@@ -37,8 +37,8 @@ struct blk_slot {
 	unsigned niov;
 	struct iovec iov[VQ_MAX_SEGS];
 	uint64_t gpa[VQ_MAX_SEGS];
-	/* WRITE_ZEROES written as zeros where the file cannot fallocate them: the next byte and
-	 * what is left, and the chunk in flight (zleft + zchunk == 0: not in this mode). */
+	/* A WRITE_ZEROES: the next byte and what is left; zchunk != 0 while a writev of
+	 * zeros (the file could not fallocate them) is in flight. */
 	uint64_t zoff, zleft, zchunk;
 	bool zunmap;          /* the guest allowed a hole (VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) */
 };
@@ -86,8 +86,8 @@ struct blk_dev {
 	struct blk_req req;           /* scratch, I/O thread */
 	struct blk_merge last;        /* I/O thread */
 	struct blk_stats stats;
-	/* The image's filesystem refused (EOPNOTSUPP) ZERO_RANGE / PUNCH_HOLE: the fallbacks
-	 * (zeros written; discard, a hint, completed without effect) go straight on. */
+	/* The image's filesystem refused (EOPNOTSUPP) ZERO_RANGE / PUNCH_HOLE: a WRITE_ZEROES
+	 * needing it writes zeros straight away (a DISCARD, a hint, succeeds without effect). */
 	bool no_zero_range, no_punch;
 };
 
@@ -258,6 +258,13 @@ static void arm_read(struct blk_dev *d, unsigned file, uint64_t *buf)
 	io_uring_sqe_set_data64(sqe, TAG_FD | file);
 }
 
+/* A request's SQE: on the registered image, tagged with its queue and head. */
+static void tag_request(struct io_uring_sqe *sqe, unsigned q, uint16_t head)
+{
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, ((uint64_t)q << 16) | head);
+}
+
 /* The next writev of zeros of a WRITE_ZEROES the file could not fallocate. */
 static void prep_zero_write(struct blk_slot *s, struct io_uring_sqe *sqe)
 {
@@ -318,8 +325,7 @@ static bool zeroes_continue(struct blk_dev *d, unsigned q, uint16_t head, struct
 		return false;
 	}
 	prep_zero_write(s, sqe);
-	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data64(sqe, ((uint64_t)q << 16) | head);
+	tag_request(sqe, q, head);
 	return true;
 }
 
@@ -409,8 +415,7 @@ static bool submit(struct blk_dev *d, unsigned q, uint16_t head, const struct bl
 		break;
 	}
 	}
-	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data64(sqe, ((uint64_t)q << 16) | head);
+	tag_request(sqe, q, head);
 	d->inflight++;
 	if (r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT)
 		d->last = (struct blk_merge){ .valid = true, .q = q, .head = head, .tail = head, .type = r->type,
