@@ -254,29 +254,6 @@ static int cmd_dump(int argc, char **argv)
 	return ret ? fail("cannot write the descriptors", &err) : 0;
 }
 
-/* Whether "code subject" is a line of the allow-list text. */
-static bool allowed(const char *list, const struct compat_finding *f)
-{
-	char want[128];
-	const char *p = list;
-	size_t n;
-
-	if (!list)
-		return false;
-	n = (size_t)snprintf(want, sizeof(want), "%s %s", f->code, f->subject);
-	while (p && *p) {
-		const char *end = strchr(p, '\n');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		while (len && (p[len - 1] == ' ' || p[len - 1] == '\r' || p[len - 1] == '\t'))
-			len--;
-		if (len == n && !strncmp(p, want, n))
-			return true;
-		p = end ? end + 1 : NULL;
-	}
-	return false;
-}
-
 static int cmd_diff(int argc, char **argv)
 {
 	struct json_object *a = NULL, *b = NULL;
@@ -318,7 +295,7 @@ static int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < r->nr; i++) {
-		if (allowed(list, &r->findings[i])) {
+		if (compat_finding_allowed(list, &r->findings[i])) {
 			if (!json)
 				printf("allowed      %-16s %s: %s\n", r->findings[i].code, r->findings[i].subject,
 				       r->findings[i].reason);

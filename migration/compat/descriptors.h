@@ -32,5 +32,7 @@ int compat_descriptors_dump(struct json_object **out, struct mig_err *err) __mus
 /* Fills r with every break between two dumps; -EINVAL and err for a malformed dump. */
 int compat_descriptors_diff(struct json_object *old_dump, struct json_object *new_dump, struct compat_report *r,
 			    struct mig_err *err) __must_check;
+/* Whether "CODE SUBJECT" of f is a line of an allow-list's text (NULL: none). */
+bool compat_finding_allowed(const char *list, const struct compat_finding *f);
 
 #endif

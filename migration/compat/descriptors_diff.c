@@ -347,3 +347,26 @@ int compat_descriptors_diff(struct json_object *old_dump, struct json_object *ne
 	}
 	return 0;
 }
+
+/* Whether "code subject" is a line of the allow-list text. */
+bool compat_finding_allowed(const char *list, const struct compat_finding *f)
+{
+	char want[128];
+	const char *p = list;
+	size_t n;
+
+	if (!list)
+		return false;
+	n = (size_t)snprintf(want, sizeof(want), "%s %s", f->code, f->subject);
+	while (p && *p) {
+		const char *end = strchr(p, '\n');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\r' || p[len - 1] == '\t'))
+			len--;
+		if (len == n && !strncmp(p, want, n))
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}

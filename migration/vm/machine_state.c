@@ -25,6 +25,7 @@ int config_state_from(const struct vm_config *cfg, struct vm_config_state *st)
 	st->boot_vcpus = cfg->boot_vcpus;
 	st->max_vcpus = cfg->max_vcpus;
 	st->acpi = cfg->acpi;
+	st->pmu = (uint8_t)cfg->pmu;
 	if (put(st->kernel, sizeof(st->kernel), cfg->kernel) || put(st->initrd, sizeof(st->initrd), cfg->initrd) ||
 	    put(st->cmdline, sizeof(st->cmdline), cfg->cmdline))
 		return -ENAMETOOLONG;
@@ -38,6 +39,7 @@ void config_state_to(const struct vm_config_state *st, struct vm_config *cfg)
 	cfg->boot_vcpus = st->boot_vcpus;
 	cfg->max_vcpus = st->max_vcpus;
 	cfg->acpi = st->acpi;
+	cfg->pmu = (enum vm_pmu)st->pmu;
 	cfg->kernel = (const char *)st->kernel;
 	cfg->initrd = st->initrd[0] ? (const char *)st->initrd : NULL;
 	cfg->cmdline = (const char *)st->cmdline;
@@ -52,6 +54,64 @@ static const struct vmstate_field config_fields[] = {
 	VMS_BUFFER(struct vm_config_state, initrd),
 	VMS_BUFFER(struct vm_config_state, cmdline),
 	VMS_END,
+};
+
+/*
+ * The PMU choice is the presence of one of two subsections, so that a build that
+ * predates it still loads a VM with a PMU (what it always built where KVM offers
+ * one) and refuses one without (it would add a PMU the guest never had).
+ */
+static void config_pmu_pre_load(void *opaque)
+{
+	((struct vm_config_state *)opaque)->pmu = VM_PMU_AUTO;
+}
+
+static bool config_pmu_on_needed(const void *opaque)
+{
+	return ((const struct vm_config_state *)opaque)->pmu == VM_PMU_ON;
+}
+
+static bool config_pmu_off_needed(const void *opaque)
+{
+	return ((const struct vm_config_state *)opaque)->pmu == VM_PMU_OFF;
+}
+
+static int config_pmu_set(struct vm_config_state *st, enum vm_pmu pmu, struct mig_err *err)
+{
+	if (st->pmu != VM_PMU_AUTO) {
+		mig_err_set(err, "machine: both the 'pmu' and the 'pmu-off' subsections");
+		return -EINVAL;
+	}
+	st->pmu = (uint8_t)pmu;
+	return 0;
+}
+
+static int config_pmu_on_post_load(void *opaque, uint32_t version, struct mig_err *err)
+{
+	(void)version;
+	return config_pmu_set(opaque, VM_PMU_ON, err);
+}
+
+static int config_pmu_off_post_load(void *opaque, uint32_t version, struct mig_err *err)
+{
+	(void)version;
+	return config_pmu_set(opaque, VM_PMU_OFF, err);
+}
+
+static const struct vmstate_desc config_pmu_on_vmstate = {
+	.name = "pmu", .version = 1, .min_version = 1, .size = sizeof(struct vm_config_state),
+	.needed = config_pmu_on_needed, .pre_load = config_pmu_pre_load, .post_load = config_pmu_on_post_load,
+};
+
+static const struct vmstate_desc config_pmu_off_vmstate = {
+	.name = "pmu-off", .version = 1, .min_version = 1, .size = sizeof(struct vm_config_state),
+	.needed = config_pmu_off_needed, .post_load = config_pmu_off_post_load,
+};
+
+static const struct vmstate_subsection config_subsections[] = {
+	{ .desc = &config_pmu_on_vmstate },
+	{ .desc = &config_pmu_off_vmstate, .flags = VMS_SUB_MANDATORY },
+	VMS_SUB_END,
 };
 
 static int config_post_load(void *opaque, uint32_t version, struct mig_err *err)
@@ -80,4 +140,5 @@ static int config_post_load(void *opaque, uint32_t version, struct mig_err *err)
 const struct vmstate_desc config_vmstate = {
 	.name = "machine", .version = 1, .min_version = 1,
 	.size = sizeof(struct vm_config_state), .fields = config_fields, .post_load = config_post_load,
+	.subsections = config_subsections,
 };

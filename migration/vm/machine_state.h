@@ -21,6 +21,7 @@ struct vm_config_state {
 	uint32_t boot_vcpus;
 	uint32_t max_vcpus;
 	bool acpi;
+	uint8_t pmu;                              /* enum vm_pmu: the 'pmu' / 'pmu-off' subsection */
 	uint8_t kernel[CONFIG_STATE_PATH_MAX];   /* NUL-terminated */
 	uint8_t initrd[CONFIG_STATE_PATH_MAX];   /* empty: none */
 	uint8_t cmdline[CONFIG_STATE_CMDLINE_MAX];

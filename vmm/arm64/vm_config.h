@@ -21,6 +21,10 @@ struct vm_disk_cfg {
 	char serial[VM_DISK_SERIAL_MAX + 1];
 };
 
+/* The guest's PMUv3: AUTO follows what KVM offers (a snapshot from before the choice
+ * was recorded), ON requires it, OFF hides it. A created VM records ON or OFF. */
+enum vm_pmu { VM_PMU_AUTO = 0, VM_PMU_ON = 1, VM_PMU_OFF = 2 };
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;     /* NULL: none */
@@ -29,6 +33,7 @@ struct vm_config {
 	unsigned max_vcpus;     /* possible vCPUs */
 	uint64_t mem_size;      /* bytes */
 	bool acpi;              /* ACPI boot (default) or device tree */
+	enum vm_pmu pmu;        /* --pmu on|off */
 	const char *api_socket; /* QMP socket path, NULL: none */
 	unsigned nr_disks;      /* virtio-blk disks, in virtio-mmio slot order */
 	bool disks_defer_open;  /* live-migration destination: open the images at switch-over */

@@ -14,7 +14,7 @@
 /* `vmm run` flags that describe the machine: a snapshot already fixes them. */
 static bool restore_fixed_flag(const char *arg)
 {
-	static const char *const fixed[] = { "--cpus", "--memory", "--kernel", "--initrd", "--cmdline", "--acpi" };
+	static const char *const fixed[] = { "--cpus", "--memory", "--kernel", "--initrd", "--cmdline", "--acpi", "--pmu" };
 	size_t i, n;
 
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {

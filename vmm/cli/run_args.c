@@ -13,7 +13,7 @@
 const char cli_run_usage[] =
 	"usage: vmm run --kernel IMAGE [--initrd FILE] [--cmdline STR]\n"
 	"               [--cpus boot=N,max=M] [--memory SIZE] [--acpi on|off]\n"
-	"               [--api-socket PATH] [--disk path=FILE,...]...\n"
+	"               [--pmu on|off] [--api-socket PATH] [--disk path=FILE,...]...\n"
 	"       vmm run --incoming [tcp:]ADDR[:PORT] (--tls-dir DIR | --plain) [--api-socket PATH]\n"
 	"       vmm run --incoming defer --api-socket PATH   (then QMP migrate-incoming)\n"
 	"  --kernel IMAGE     arm64 Linux Image (uncompressed)\n"
@@ -22,6 +22,8 @@ const char cli_run_usage[] =
 	"  --cpus boot=N,max=M  N vCPUs enabled at boot, up to M hot-pluggable (default 1)\n"
 	"  --memory SIZE      guest RAM, e.g. 512M or 2G (default 512M)\n"
 	"  --acpi on|off      boot with ACPI tables (default) or a device tree\n"
+	"  --pmu on|off       the guest's PMUv3 (default: on when KVM offers one); a snapshot\n"
+	"                     and a migration keep the choice\n"
 	"  --api-socket PATH  QMP control socket\n"
 	"  --incoming ADDR    receive a live migration on ADDR (default port 7480); the VM's\n"
 	"                     configuration comes from the source, so no guest options are given\n"
@@ -145,7 +147,7 @@ bad:
 }
 
 enum {
-	OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_ACPI, OPT_API, OPT_DISK, OPT_HELP,
+	OPT_KERNEL = 1, OPT_INITRD, OPT_CMDLINE, OPT_CPUS, OPT_MEMORY, OPT_ACPI, OPT_PMU, OPT_API, OPT_DISK, OPT_HELP,
 	OPT_INCOMING, OPT_TLS_DIR, OPT_PLAIN,
 };
 
@@ -166,6 +168,7 @@ int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrat
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "acpi", required_argument, NULL, OPT_ACPI },
+		{ "pmu", required_argument, NULL, OPT_PMU },
 		{ "api-socket", required_argument, NULL, OPT_API },
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -221,6 +224,17 @@ int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrat
 				cfg->acpi = false;
 			} else {
 				snprintf(errbuf, errlen, "--acpi: expected 'on' or 'off', got '%s'", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_PMU:
+			guest_opt = "--pmu";
+			if (!strcmp(optarg, "on")) {
+				cfg->pmu = VM_PMU_ON;
+			} else if (!strcmp(optarg, "off")) {
+				cfg->pmu = VM_PMU_OFF;
+			} else {
+				snprintf(errbuf, errlen, "--pmu: expected 'on' or 'off', got '%s'", optarg);
 				return -EINVAL;
 			}
 			break;

@@ -85,10 +85,16 @@ static int choose_vcpu_features(struct vm *vm, char *errbuf, size_t errlen)
 	vm->vcpu_target = pref.target;
 	memset(vm->vcpu_features, 0, sizeof(vm->vcpu_features));
 	vm->vcpu_features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
-	if (check_extension(vm, KVM_CAP_ARM_PMU_V3)) {
+	if (vm->cfg.pmu != VM_PMU_OFF && check_extension(vm, KVM_CAP_ARM_PMU_V3)) {
 		vm->vcpu_features[0] |= 1u << KVM_ARM_VCPU_PMU_V3;
 		vm->pmu = true;
+	} else if (vm->cfg.pmu == VM_PMU_ON) {
+		ERR("this host's KVM has no PMUv3 for guests (KVM_CAP_ARM_PMU_V3), but the machine has one "
+		    "(--pmu on, or a snapshot or migration of a VM with a PMU)");
+		return -EOPNOTSUPP;
 	}
+	/* What a snapshot or migration of this VM records. */
+	vm->cfg.pmu = vm->pmu ? VM_PMU_ON : VM_PMU_OFF;
 	if (check_extension(vm, KVM_CAP_ARM_PTRAUTH_ADDRESS) && check_extension(vm, KVM_CAP_ARM_PTRAUTH_GENERIC))
 		vm->vcpu_features[0] |= (1u << KVM_ARM_VCPU_PTRAUTH_ADDRESS) | (1u << KVM_ARM_VCPU_PTRAUTH_GENERIC);
 	return 0;

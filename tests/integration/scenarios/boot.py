@@ -1,5 +1,5 @@
 """Integration tier: boot, reboot, poweroff, SIGTERM, and bad command lines."""
-from harness.scenario import Fail, Status, expect, first, q, scenario, tagged
+from harness.scenario import GUEST_PMU, Fail, Status, expect, first, q, scenario, tagged
 
 BOOT_TIMEOUT = 180      # one L2 boot inside L1 takes ~15-20 s; allow for a slow L1
 EXIT_TIMEOUT = 30
@@ -25,6 +25,12 @@ def boot(ctx):
     st, out = s.run(cmd)
     expect(st == 0 and out == ["1"], f"`{cmd}` in the guest: expected '1' (status 0), "
            f"saw {out!r} (status {st})")
+
+    # --pmu off (what the harness gives every guest, GUEST_PMU): the device tree has
+    # no PMU node and the guest's perf has no armv8 PMU.
+    st, out = s.run("ls -1 /proc/device-tree /sys/bus/event_source/devices")
+    expect(st == 0 and any(x in out for x in ("cpus", "psci")) and not [x for x in out if "pmu" in x],
+           f"`ls -1 /proc/device-tree /sys/bus/event_source/devices` with --pmu {GUEST_PMU}: {out!r} (status {st})")
 
     # Guest reboot resets the VM inside the same vmm process.
     s.send("reboot -f")

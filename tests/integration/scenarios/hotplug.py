@@ -2,7 +2,9 @@
 (issue "arm64 vCPU hot-plug and hot-unplug through ACPI", seed V.E.7/V.E.8)."""
 import re
 
-from harness.scenario import Fail, expect, q, scenario
+from harness.scenario import GUEST_PMU, Fail, expect, q, scenario
+
+OTHER_PMU = "on" if GUEST_PMU == "off" else "off"
 
 BOOT_TIMEOUT = 180
 SYS = "/sys/devices/system/cpu"
@@ -214,7 +216,8 @@ def hotplug_refusals(ctx):
         ("unknown id", ["qmp", "device_del", '{"id":"nosuch"}'], "not found"),
         ("wrong driver", ["qmp", "device_add", '{"driver":"cortex-a57-arm-cpu","id":"x","core-id":5}'],
          "not a valid device model"),
-        ("pmu=off differs", ["qmp", "device_add", '{"driver":"host-arm-cpu","id":"x","core-id":5,"pmu":"off"}'],
+        (f"pmu={OTHER_PMU} differs", ["qmp", "device_add",
+                                      '{"driver":"host-arm-cpu","id":"x","core-id":5,"pmu":"%s"}' % OTHER_PMU],
          "differs from the boot vCPUs"),
         ("sve=on differs", ["qmp", "device_add", '{"driver":"host-arm-cpu","id":"x","core-id":5,"sve":true}'],
          "differs from the boot vCPUs"),

@@ -100,6 +100,11 @@ Test(cli, run_defaults_and_values)
 	cr_assert_str_eq(cfg.api_socket, "/tmp/s");
 	cr_assert_eq(PARSE("--kernel=K", "--acpi=on"), 0, "%s", err);
 	cr_assert(cfg.acpi);
+	cr_assert_eq(cfg.pmu, VM_PMU_AUTO);
+	cr_assert_eq(PARSE("--kernel=K", "--pmu", "off"), 0, "%s", err);
+	cr_assert_eq(cfg.pmu, VM_PMU_OFF);
+	cr_assert_eq(PARSE("--kernel=K", "--pmu=on"), 0, "%s", err);
+	cr_assert_eq(cfg.pmu, VM_PMU_ON);
 }
 
 Test(cli, run_errors)
@@ -118,6 +123,8 @@ Test(cli, run_errors)
 	cr_assert_eq(PARSE("--kernel", "K", "--memory", "lots"), -EINVAL);
 	cr_assert_eq(PARSE("--kernel", "K", "--acpi", "maybe"), -EINVAL);
 	cr_assert(strstr(err, "--acpi"), "got: %s", err);
+	cr_assert_eq(PARSE("--kernel", "K", "--pmu", "yes"), -EINVAL);
+	cr_assert(strstr(err, "--pmu"), "got: %s", err);
 	cr_assert_eq(PARSE("--kernel", "K", "--bogus"), -EINVAL);
 	cr_assert(strstr(err, "--bogus"), "got: %s", err);
 	cr_assert_eq(PARSE("--kernel"), -EINVAL);

@@ -129,6 +129,58 @@ Test(vm_sections, devices_and_machine)
 	free(h2);
 }
 
+static int load_as(const struct vmstate_desc *writer, const struct vmstate_desc *reader, const void *in, void *out,
+		   struct mig_err *err)
+{
+	struct mig_writer w;
+	struct mig_reader r;
+	struct mig_section sec;
+	int ret;
+
+	cr_assert_eq(mig_writer_init(&w, MIG_ARCH_AARCH64, 0), 0);
+	cr_assert_eq(mig_writer_add(&w, writer, 0, in, 0, err), 0, "%s", err->msg);
+	cr_assert_eq(mig_writer_finish(&w, err), 0, "%s", err->msg);
+	cr_assert_eq(mig_reader_open(&r, w.buf, w.len, MIG_ARCH_AARCH64, 0, err), 0, "%s", err->msg);
+	cr_assert_eq(mig_reader_next(&r, &sec, err), 1, "%s", err->msg);
+	ret = mig_section_load(&sec, reader, out, err);
+	mig_writer_fini(&w);
+	return ret;
+}
+
+/* --pmu on/off travels in the machine section; a stream without the choice (an
+ * older build's) loads as AUTO; a build that predates the choice (the same desc
+ * without its subsections) still loads a VM with a PMU and refuses one without. */
+Test(vm_sections, machine_pmu_choice)
+{
+	static const enum vm_pmu choices[] = { VM_PMU_AUTO, VM_PMU_ON, VM_PMU_OFF };
+	struct vmstate_desc old = config_vmstate;
+	struct vm_config_state m1, m2;
+	struct vm_config cfg = { .kernel = "/k/Image", .cmdline = "c", .boot_vcpus = 1, .max_vcpus = 2,
+				 .mem_size = 512ULL << 20 }, back;
+	struct mig_err err = { "" };
+	unsigned i;
+
+	old.subsections = NULL;
+	for (i = 0; i < 3; i++) {
+		cfg.pmu = choices[i];
+		cr_assert_eq(config_state_from(&cfg, &m1), 0);
+		memset(&m2, 0x55, sizeof(m2));
+		roundtrip(&config_vmstate, &m1, &m2);
+		config_state_to(&m2, &back);
+		cr_assert_eq(back.pmu, choices[i], "choice %u came back as %u", choices[i], back.pmu);
+		err.msg[0] = 0;
+		cr_assert_eq(load_as(&config_vmstate, &old, &m1, &m2, &err) < 0, choices[i] == VM_PMU_OFF,
+			     "choice %u: %s", choices[i], err.msg);
+		if (choices[i] == VM_PMU_OFF)
+			cr_assert(strstr(err.msg, "pmu-off"), "got: %s", err.msg);
+	}
+	/* An older stream (no subsection at all) read by this build. */
+	cfg.pmu = VM_PMU_ON;
+	cr_assert_eq(config_state_from(&cfg, &m1), 0);
+	cr_assert_eq(load_as(&old, &config_vmstate, &m1, &m2, &err), 0, "%s", err.msg);
+	cr_assert_eq(m2.pmu, VM_PMU_AUTO);
+}
+
 /* A CPU_ON accepted but not applied when the vCPU paused is saved and loads back
  * (subsection "cpu-on"); a stream without it has none; "pending while on" is refused. */
 Test(vm_sections, vcpu_state_pending_cpu_on)
