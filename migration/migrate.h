@@ -49,6 +49,7 @@ struct migrate_params {
 	unsigned connections;
 	unsigned downtime_ms;
 	int zstd_level;       /* 0: no compression */
+	bool zstd_always;     /* compress every batch, also while the link waits for data (ram_sender.h) */
 	bool keep;            /* source: stay paused after completion instead of ending */
 	bool hold_switchover; /* source: converge, then wait in pre-switchover for migrate-continue */
 	bool defer;           /* destination: `--incoming defer`, the address comes with QMP migrate-incoming */

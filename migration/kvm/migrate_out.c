@@ -389,7 +389,8 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	struct tls_creds *creds = NULL;
 	struct channel *chans[MIGRATE_MAX_CONNECTIONS];
 	struct ram_sender *s = NULL;
-	struct ram_sender_cfg scfg = { .zstd_level = m->p.zstd_level, .max_inflight = 4, .timeout_ms = IO_TIMEOUT_MS };
+	struct ram_sender_cfg scfg = { .zstd_level = m->p.zstd_level, .adaptive = !m->p.zstd_always, .max_inflight = 4,
+				       .timeout_ms = IO_TIMEOUT_MS };
 	struct kvm_dirty_log_slot dl = { 0 };
 	struct dirty_bitmap dirty = { 0 };
 	struct precopy pc;
@@ -586,13 +587,23 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	pthread_mutex_lock(&m->lock);
 	m->st.downtime_ms = (clock_now_ns() - m->pause_ns) / 1000000;
 	/* Where the downtime went, for whoever tunes it. */
-	log_info("switchover: pause %.1f ms, then side by side the state %.1f ms (%zu bytes) and the last %llu KiB "
+	log_info("switchover: pause %.1f ms, then side by side the state %.1f ms (%zu bytes; vCPU registers %.1f ms, "
+		 "GIC %.1f ms, devices %.1f ms) and the last %llu KiB "
 		 "of RAM %.1f ms (the dirty log's read %.2f ms); state to loaded %.1f ms (of which the destination's "
 		 "load %llu ms), commit to running %.1f ms",
 		 (double)(m->paused_ns - m->pause_ns) / 1e6, (double)(m->op_end_ns - m->paused_ns) / 1e6, state_len,
+		 (double)m->vm->collect_times.vcpus_ns / 1e6, (double)m->vm->collect_times.gic_ns / 1e6,
+		 (double)m->vm->collect_times.devices_ns / 1e6,
 		 (unsigned long long)(raw >> 10), (double)(t_ram - t_collect) / 1e6, (double)(t_log - t_collect) / 1e6,
 		 (double)(t_loaded - t_state) / 1e6,
 		 (unsigned long long)m->st.dest_load_ms, (double)(clock_now_ns() - t_loaded) / 1e6);
+	{
+		const struct ram_xfer_stats *xs = ram_sender_stats(s);
+
+		log_info("zstd: %llu of %llu batches compressed; %llu sent raw untried because the link waited for data",
+			 (unsigned long long)xs->compressed_batches, (unsigned long long)xs->batches,
+			 (unsigned long long)xs->link_idle_batches);
+	}
 	log_info("dirty log (bitmap, re-protected after each read): %llu reads in the passes, %.2f ms in all, "
 		 "the longest %.2f ms", (unsigned long long)log_reads, (double)log_ns / 1e6, (double)log_max_ns / 1e6);
 	pthread_mutex_unlock(&m->lock);

@@ -17,6 +17,7 @@ struct page_batch_enc {
 	int level;
 	unsigned backoff;  /* next skip length after a batch that did not shrink */
 	unsigned skip;     /* batches left to send raw without trying */
+	bool raw_next;     /* the next batch goes raw (page_batch_enc_raw_next) */
 };
 
 struct page_batch_dec {
@@ -78,6 +79,11 @@ int page_batch_enc_create(struct page_batch_enc **out, int level, struct mig_err
 	}
 	*out = enc;
 	return 0;
+}
+
+void page_batch_enc_raw_next(struct page_batch_enc *enc)
+{
+	enc->raw_next = true;
 }
 
 void page_batch_enc_destroy(struct page_batch_enc *enc)
@@ -166,7 +172,9 @@ int page_batch_encode(struct page_batch_enc *enc, uint64_t gpa, unsigned page_sh
 	}
 	raw_len = (uint32_t)((ncarried - nzero) * psz);
 	data_len = raw_len;
-	if (raw_len && enc->cctx && enc->skip == 0) {
+	if (enc->raw_next) {
+		enc->raw_next = false;
+	} else if (raw_len && enc->cctx && enc->skip == 0) {
 		long n = compress_pages(enc, base, npages, page_shift, cmap, zmap, raw_len, data, raw_len - 1);
 
 		if (n < 0) {

@@ -85,6 +85,10 @@ void page_batch_enc_destroy(struct page_batch_enc *enc);
  * such a batch the encoder backs off (skips the attempt for a growing number of
  * batches, at most 32) and probes again, so incompressible memory costs little.
  */
+/* The next page_batch_encode() sends its pages raw without trying zstd (the link
+ * waits for data: compressing would only delay it); the back-off is unchanged. */
+void page_batch_enc_raw_next(struct page_batch_enc *enc);
+
 int page_batch_encode(struct page_batch_enc *enc, uint64_t gpa, unsigned page_shift, unsigned npages,
 		      const uint64_t *carried, const void *host, uint8_t *out, size_t out_cap,
 		      size_t *out_len, struct page_batch_info *info, struct mig_err *e) __must_check;

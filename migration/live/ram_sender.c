@@ -13,6 +13,7 @@ struct ram_sender {
 	struct ram_xfer x;
 	struct page_batch_enc *enc;
 	unsigned max_inflight;
+	bool adaptive;          /* cfg->adaptive and zstd on */
 	uint64_t *pass_batches; /* per channel, batches of the current pass */
 	int64_t acked_pass;     /* last SYNC_ACK received, -1 before any */
 	struct mig_err err;     /* why a frame from the receiver was refused */
@@ -68,6 +69,7 @@ int ram_sender_create(struct ram_sender **out, struct channel **chans, unsigned 
 	}
 	s->acked_pass = -1;
 	s->max_inflight = cfg->max_inflight ? MIN(cfg->max_inflight, 16u) : 4;
+	s->adaptive = cfg->adaptive && cfg->zstd_level != PAGE_BATCH_LEVEL_OFF;
 	/* In flight per channel, plus one batch being encoded and its TLS records. */
 	ret = ram_xfer_init(&s->x, chans, n, n * s->max_inflight + 2, cfg->timeout_ms, sender_on_frame, s, e);
 	if (ret)
@@ -145,6 +147,18 @@ static int frame_begin(struct ram_sender *s, unsigned *ci, unsigned *buf, struct
 	return ret;
 }
 
+/*
+ * Whether channel ci's socket has taken everything queued on it: the queued sends
+ * are submitted and the completions so far reaped first (no waiting), so a send
+ * still out means the socket buffer is full, i.e. the link is the bottleneck.
+ */
+static bool link_waits(struct ram_sender *s, unsigned ci)
+{
+	if (uring_io_run(s->x.io, 0, 0) < 0)
+		return false;
+	return channel_inflight(s->x.ch[ci]) == 0;
+}
+
 int ram_sender_send(struct ram_sender *s, uint64_t gpa, const void *host, unsigned page_shift, unsigned npages,
 		    const uint64_t *carried, struct mig_err *e)
 {
@@ -155,6 +169,10 @@ int ram_sender_send(struct ram_sender *s, uint64_t gpa, const void *host, unsign
 
 	if (ret)
 		return ret;
+	if (s->adaptive && link_waits(s, ci)) {
+		page_batch_enc_raw_next(s->enc);
+		s->x.stats.link_idle_batches++;
+	}
 	ret = page_batch_encode(s->enc, gpa, page_shift, npages, carried, host,
 				uring_io_buf(s->x.io, buf) + LIVE_FRAME_HDR_LEN,
 				uring_io_buf_size(s->x.io) - LIVE_FRAME_HDR_LEN, &len, &info, e);

@@ -19,6 +19,14 @@
 
 struct ram_sender_cfg {
 	int zstd_level;        /* PAGE_BATCH_LEVEL_OFF: no compression */
+	/*
+	 * Compress only while the link is the bottleneck: a batch whose channel has no
+	 * send still out (once the completions so far are reaped) goes raw, because the
+	 * socket takes data faster than zstd makes it and compressing would only slow
+	 * the transfer (and the switch-over's last pass). A slow link keeps sends out,
+	 * so its batches are compressed; in between the two mix by themselves.
+	 */
+	bool adaptive;
 	unsigned max_inflight; /* frames queued per channel, at most 16; 0: 4 */
 	int timeout_ms;        /* no progress for this long fails the transfer */
 };

@@ -11,6 +11,7 @@ See tests/integration/README.md.
 """
 import argparse
 import os
+import re
 import platform
 import shutil
 import subprocess
@@ -214,6 +215,7 @@ class Runner:
             return
         ctx = Context(self, sc)
         t = time.monotonic()
+        log_at = self.kernel_log_size()
         self.note(f"scenario {sc.name} ...")
         try:
             if sc.needs_vmm:
@@ -238,7 +240,32 @@ class Runner:
                     except (Fail, HostDead, CommandTimeout):
                         pass
                 self.tidy_host()
+            self.kernel_errors(log_at)
         self.note(f"scenario {sc.name}: {time.monotonic() - t:.1f} s")
+
+    KERNEL_ERRORS = re.compile(r"Internal error:|Oops|BUG:|Unable to handle kernel|WARNING: CPU:|"
+                               r"exited with irqs disabled|rcu_preempt detected stalls|soft lockup")
+
+    def kernel_log_size(self):
+        try:
+            return os.path.getsize(self.ex.log_path) if self.ex.kind == "L1" else None
+        except OSError:
+            return None
+
+    def kernel_errors(self, since):
+        """The test host kernel's own errors logged on its console during a scenario: a
+        guest with no output or a killed VMM is then the test host's fault, not ours."""
+        if since is None:
+            return
+        try:
+            with open(self.ex.log_path, "rb") as f:
+                f.seek(since)
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return
+        hits = [ln.strip() for ln in text.splitlines() if self.KERNEL_ERRORS.search(ln)]
+        for ln in hits[:4]:
+            self.note(f"test host kernel error: {ln}")
 
     def tidy_host(self):
         """What a scenario left in the test host's /tmp (a RAM filesystem there: images,

@@ -122,6 +122,8 @@ static int parse_tuning(struct json_object *args, struct migrate_params *p, stru
 	}
 	if ((rc = qmp_arg_bool(args, "ktls", false, &p->ktls, err)) < 0)
 		return rc;
+	if ((rc = qmp_arg_bool(args, "x-zstd-always", false, &p->zstd_always, err)) < 0)
+		return rc;
 	if ((rc = qmp_arg_bool(args, "x-hold-switchover", false, &p->hold_switchover, err)) < 0)
 		return rc;
 	return 0;
@@ -342,9 +344,9 @@ static int cmd_query_migration_source(void *opaque, struct json_object *args, st
 
 static const char *const incoming_args[] = { "uri", "tls-creds", NULL };
 static const char *const migrate_args[] = { "uri", "downtime-limit", "multifd-channels", "multifd-zstd-level",
-					    "tls-creds", "ktls", "x-hold-switchover", "keep", NULL };
+					    "tls-creds", "ktls", "x-zstd-always", "x-hold-switchover", "keep", NULL };
 static const char *const set_params_args[] = { "downtime-limit", "multifd-channels", "multifd-zstd-level",
-					       "tls-creds", "ktls", "x-hold-switchover", NULL };
+					       "tls-creds", "ktls", "x-zstd-always", "x-hold-switchover", NULL };
 static const char *const continue_args[] = { "state", NULL };
 
 const struct qmp_command api_migrate_commands[] = {

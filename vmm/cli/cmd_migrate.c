@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  *   vmm migrate --api PATH --to HOST[:PORT] (--tls-dir DIR | --plain) [--downtime-ms N]
- *               [--connections N] [--zstd-level N] [--keep]
+ *               [--connections N] [--zstd-level N] [--zstd-always] [--keep]
  *
  * Starts a live migration of the VM behind PATH (QMP migrate), follows it with
  * query-migrate (a live progress line on a terminal) and ends with a summary.
@@ -24,8 +24,9 @@
 #define POLL_MS 200
 #define USAGE                                                                                                  \
 	"usage: vmm migrate --api PATH --to HOST[:PORT] (--tls-dir DIR | --plain) [--downtime-ms N]\n"          \
-	"                   [--connections N] [--zstd-level N] [--keep]\n"                                      \
-	"  the default port is 7480; --keep leaves the source paused instead of ending it\n"
+	"                   [--connections N] [--zstd-level N] [--zstd-always] [--keep]\n"                      \
+	"  the default port is 7480; --keep leaves the source paused instead of ending it;\n"                  \
+	"  zstd compresses only while the link is the bottleneck unless --zstd-always\n"
 
 static int64_t get_i(struct json_object *o, const char *k)
 {
@@ -65,7 +66,7 @@ int cmd_migrate(int argc, char **argv)
 {
 	const char *api = NULL, *to = NULL, *tls = NULL;
 	int downtime = -1, conns = -1, level = -1;
-	bool plain = false, keep = false, tty = isatty(STDERR_FILENO);
+	bool plain = false, keep = false, always = false, tty = isatty(STDERR_FILENO);
 	struct json_object *args, *ret = NULL, *info = NULL, *ram = NULL;
 	struct qmp_client *c;
 	struct migrate_params p;
@@ -78,6 +79,7 @@ int cmd_migrate(int argc, char **argv)
 		{ "--api", .str = &api },       { "--to", .str = &to },         { "--tls-dir", .str = &tls },
 		{ "--plain", .set = &plain },   { "--downtime-ms", .num = &downtime },
 		{ "--connections", .num = &conns }, { "--zstd-level", .num = &level }, { "--keep", .set = &keep },
+		{ "--zstd-always", .set = &always },
 		{ 0 },
 	};
 
@@ -117,6 +119,8 @@ int cmd_migrate(int argc, char **argv)
 		json_object_object_add(args, "multifd-channels", json_object_new_int64(conns));
 	if (level != -1)
 		json_object_object_add(args, "multifd-zstd-level", json_object_new_int64(level));
+	if (always)
+		json_object_object_add(args, "x-zstd-always", json_object_new_boolean(true));
 	/* The source stays until this client has read the result; then it is told to quit (unless --keep). */
 	json_object_object_add(args, "keep", json_object_new_boolean(true));
 	rc = cmd_execute(c, "migrate", args, &ret);

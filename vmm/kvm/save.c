@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "migration/vm/sections.h"
+#include "vmm/core/clock.h"
 #include "vmm/core/errbuf.h"
 #include "vmm/kvm/save.h"
 #include "vmm/kvm/virtio_disks.h"
@@ -88,7 +89,7 @@ static int collect_vcpus(struct vm *vm, struct vm_saved *s, char *errbuf, size_t
 
 int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen)
 {
-	uint64_t mpidrs[LAYOUT_MAX_VCPUS];
+	uint64_t mpidrs[LAYOUT_MAX_VCPUS], t0, t1, t2;
 	unsigned i;
 	int ret;
 
@@ -114,9 +115,11 @@ int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t err
 		if (!s->vcpus[i])
 			return -ENOMEM;
 	}
+	t0 = clock_now_ns();
 	ret = collect_vcpus(vm, s, errbuf, errlen);
 	if (ret < 0)
 		return ret;
+	t1 = clock_now_ns();
 	/* After every vCPU ioctl: KVM's GIC attributes need all vCPU locks (EBUSY otherwise). */
 	ret = vgic_save(&vm->gic, mpidrs, &s->dist, s->gic_cpus);
 	if (ret < 0) {
@@ -129,8 +132,13 @@ int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t err
 		s->cpuhp.nr_cpus = 0;
 	if (vm->ged_ready)
 		ged_save(&vm->ged, &s->ged);
+	t2 = clock_now_ns();
 	pl011_save(&vm->uart, &s->uart);
-	return vm_disks_collect(vm, s, errbuf, errlen);
+	ret = vm_disks_collect(vm, s, errbuf, errlen);
+	vm->collect_times = (struct vm_collect_times){
+		.vcpus_ns = t1 - t0, .gic_ns = t2 - t1, .devices_ns = clock_now_ns() - t2,
+	};
+	return ret;
 }
 
 /* Checks that the machine KVM built is the one the snapshot describes. */

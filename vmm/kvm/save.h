@@ -10,6 +10,13 @@
 struct vm;
 struct vm_saved;
 
+/* Where the last vm_state_collect() of a VM spent its time (a switch-over log line). */
+struct vm_collect_times {
+	uint64_t vcpus_ns;   /* the enabled vCPUs' registers */
+	uint64_t gic_ns;     /* distributor and every redistributor / CPU interface */
+	uint64_t devices_ns; /* hot-plug block, GED, UART, disks */
+};
+
 /* Fills s from a VM whose vCPUs are all paused (allocates s->vcpus[] of the enabled ones). */
 int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errlen) __must_check;
 /* Checks that the machine KVM built is the one s describes (before vm_state_apply). */

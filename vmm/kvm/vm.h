@@ -19,6 +19,7 @@
 #include "vmm/core/compiler.h"
 #include "vmm/devices/mmio_bus.h"
 #include "vmm/devices/pl011.h"
+#include "vmm/kvm/save.h"
 #include "vmm/kvm/vcpu.h"
 
 struct kvm_vcpu_init;
@@ -94,6 +95,7 @@ struct vm {
 	bool throttle_running;
 	pthread_t throttle_thread;
 	struct dirty_bitmap *vmm_dirty; /* atomic pointer; NULL while no migration logs dirty pages */
+	struct vm_collect_times collect_times; /* of the last state collect (save.c) */
 	/* virtio-blk disks (vmm/kvm/virtio_disks.c), cfg.disks[] order = virtio-mmio slot. */
 	struct blk_dev *disks[VM_MAX_DISKS];
 	int disk_kick_fds[VM_MAX_DISKS][8];

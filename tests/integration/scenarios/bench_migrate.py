@@ -103,7 +103,7 @@ def _ours_migrate(ctx, src, dst):
     except (IndexError, ValueError):
         raise Fail(f"ours: cannot read the summary line: {line!r}")
     # Where the downtime went (the source's own log line).
-    for what in ("switchover: ", "dirty log (bitmap"):
+    for what in ("switchover: ", "dirty log (bitmap", "zstd: "):
         _rc, sw = ctx.sh(f"grep -h {q(what)} {q(ctx.runner.ex.T)}/s/{src.s.name}/err | tail -n 1", 10)
         ctx.note("    " + (sw[0].split("info: ", 1)[-1] if sw else f"no '{what}' line in the source's log"))
     return down, total, int(mib * 1048576), full
