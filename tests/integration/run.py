@@ -201,9 +201,15 @@ class Runner:
                     else:
                         out.append(f"    | {ln}")
             if sessions and self.ex.kind == "L1":
-                _rc, lines = self.ex.sh("dmesg | tail -n 8", 30)
-                out.append("    == L1 kernel log (last 8 lines)")
-                out += [f"    | {ln}" for ln in lines]
+                # The test host kernel's first error with its trace, or the last lines.
+                pat = "Internal error:|Oops|BUG:|Unable to handle kernel|WARNING: CPU:|LOCKUP|lockup|stall"
+                _rc, lines = self.ex.sh(f"dmesg > /tmp/t/dmesg; n=$(grep -n -m1 -E '{pat}' /tmp/t/dmesg | "
+                                        "cut -d: -f1); if [ -n \"$n\" ]; then echo '@first error'; "
+                                        "tail -n +$((n > 5 ? n - 5 : 1)) /tmp/t/dmesg | head -n 60; "
+                                        "else tail -n 8 /tmp/t/dmesg; fi", 30)
+                first_err = bool(lines) and lines[0] == "@first error"
+                out.append("    == L1 kernel log (" + ("its first error, 60 lines" if first_err else "last 8 lines") + ")")
+                out += [f"    | {ln}" for ln in lines[1 if first_err else 0:]]
         except (HostDead, Fail, CommandTimeout) as e:
             out.append(f"    (logs unavailable: {e})")
         for ln in out:
