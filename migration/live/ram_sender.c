@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "migration/live/compress_ctl.h"
 #include "migration/live/ram_sender.h"
 #include "migration/live/wire.h"
+#include "vmm/core/clock.h"
 
 #define LAST_WORD_MS 2000 /* how long a failed transfer waits for the receiver's reason */
 
@@ -14,6 +16,7 @@ struct ram_sender {
 	struct page_batch_enc *enc;
 	unsigned max_inflight;
 	bool adaptive;          /* cfg->adaptive and zstd on */
+	struct compress_ctl ctl;
 	uint64_t *pass_batches; /* per channel, batches of the current pass */
 	int64_t acked_pass;     /* last SYNC_ACK received, -1 before any */
 	struct mig_err err;     /* why a frame from the receiver was refused */
@@ -70,6 +73,7 @@ int ram_sender_create(struct ram_sender **out, struct channel **chans, unsigned 
 	s->acked_pass = -1;
 	s->max_inflight = cfg->max_inflight ? MIN(cfg->max_inflight, 16u) : 4;
 	s->adaptive = cfg->adaptive && cfg->zstd_level != PAGE_BATCH_LEVEL_OFF;
+	compress_ctl_init(&s->ctl, n * s->max_inflight);
 	/* In flight per channel, plus one batch being encoded and its TLS records. */
 	ret = ram_xfer_init(&s->x, chans, n, n * s->max_inflight + 2, cfg->timeout_ms, sender_on_frame, s, e);
 	if (ret)
@@ -107,6 +111,11 @@ void ram_sender_destroy(struct ram_sender *s)
 const struct ram_xfer_stats *ram_sender_stats(const struct ram_sender *s)
 {
 	return &s->x.stats;
+}
+
+const struct compress_ctl *ram_sender_ctl(const struct ram_sender *s)
+{
+	return &s->ctl;
 }
 
 /* The channel with the fewest sends out, below the limit; runs the ring until one is. */
@@ -147,18 +156,6 @@ static int frame_begin(struct ram_sender *s, unsigned *ci, unsigned *buf, struct
 	return ret;
 }
 
-/*
- * Whether channel ci's socket has taken everything queued on it: the queued sends
- * are submitted and the completions so far reaped first (no waiting), so a send
- * still out means the socket buffer is full, i.e. the link is the bottleneck.
- */
-static bool link_waits(struct ram_sender *s, unsigned ci)
-{
-	if (uring_io_run(s->x.io, 0, 0) < 0)
-		return false;
-	return channel_inflight(s->x.ch[ci]) == 0;
-}
-
 int ram_sender_send(struct ram_sender *s, uint64_t gpa, const void *host, unsigned page_shift, unsigned npages,
 		    const uint64_t *carried, struct mig_err *e)
 {
@@ -169,9 +166,9 @@ int ram_sender_send(struct ram_sender *s, uint64_t gpa, const void *host, unsign
 
 	if (ret)
 		return ret;
-	if (s->adaptive && link_waits(s, ci)) {
+	if (s->adaptive && !compress_ctl_use_zstd(&s->ctl)) {
 		page_batch_enc_raw_next(s->enc);
-		s->x.stats.link_idle_batches++;
+		s->x.stats.raw_chosen_batches++;
 	}
 	ret = page_batch_encode(s->enc, gpa, page_shift, npages, carried, host,
 				uring_io_buf(s->x.io, buf) + LIVE_FRAME_HDR_LEN,
@@ -183,6 +180,8 @@ int ram_sender_send(struct ram_sender *s, uint64_t gpa, const void *host, unsign
 	ret = channel_send(s->x.ch[ci], LIVE_FRAME_RAM_BATCH, buf, len, e);
 	if (ret)
 		return ret;
+	if (s->adaptive)
+		compress_ctl_sent(&s->ctl, info.raw_len, clock_now_ns());
 	s->pass_batches[ci]++;
 	s->x.stats.batches++;
 	s->x.stats.pages += info.carried;

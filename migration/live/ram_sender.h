@@ -19,19 +19,15 @@
 
 struct ram_sender_cfg {
 	int zstd_level;        /* PAGE_BATCH_LEVEL_OFF: no compression */
-	/*
-	 * Compress only while the link is the bottleneck: a batch whose channel has no
-	 * send still out (once the completions so far are reaped) goes raw, because the
-	 * socket takes data faster than zstd makes it and compressing would only slow
-	 * the transfer (and the switch-over's last pass). A slow link keeps sends out,
-	 * so its batches are compressed; in between the two mix by themselves.
-	 */
+	/* zstd only while it moves RAM faster than raw batches do, as measured by
+	 * alternating probes of both (compress_ctl.h); false: always try zstd. */
 	bool adaptive;
 	unsigned max_inflight; /* frames queued per channel, at most 16; 0: 4 */
 	int timeout_ms;        /* no progress for this long fails the transfer */
 };
 
 struct ram_sender;
+struct compress_ctl;
 
 /* Takes ownership of the n started-or-not channels (all of them, also on failure). */
 int ram_sender_create(struct ram_sender **out, struct channel **chans, unsigned n,
@@ -50,6 +46,8 @@ int ram_sender_sync(struct ram_sender *s, uint32_t pass, struct mig_err *e) __mu
 int ram_sender_finish(struct ram_sender *s, struct mig_err *e) __must_check;
 
 const struct ram_xfer_stats *ram_sender_stats(const struct ram_sender *s);
+/* The zstd-or-raw controller (compress_ctl.h): how often each mode won. */
+const struct compress_ctl *ram_sender_ctl(const struct ram_sender *s);
 
 /* A control message to the receiver (migration/live/ctrl.h), on channel 0. */
 int ram_sender_ctrl_send(struct ram_sender *s, unsigned kind, const void *data, size_t len,

@@ -10,7 +10,7 @@
 
 struct ram_xfer_stats {
 	uint64_t batches, pages, zero_pages, compressed_batches;
-	uint64_t link_idle_batches; /* sent raw without trying zstd: the link waited for data */
+	uint64_t raw_chosen_batches; /* sent raw untried: raw moved RAM faster (compress_ctl.h) */
 	uint64_t raw_bytes;  /* non-zero page bytes */
 	uint64_t wire_bytes; /* batch bytes before TLS */
 };

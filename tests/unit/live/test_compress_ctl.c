@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+
+#include "migration/live/compress_ctl.h"
+
+#define WARMUP 8u
+#define BATCH (1u << 20)
+
+/*
+ * Drives the controller through one probe of each mode and returns the mode of
+ * the run that follows; a zstd batch takes zstd_ns, a raw one raw_ns (the clock is
+ * the caller's, as in ram_sender.c).
+ */
+static bool run_probes(struct compress_ctl *c, uint64_t *now, uint64_t zstd_ns, uint64_t raw_ns)
+{
+	unsigned n;
+
+	for (n = 0; c->phase != COMPRESS_CTL_RUN_BEST; n++) {
+		cr_assert_lt(n, 2 * (WARMUP + COMPRESS_CTL_PROBE), "the probes never end");
+		*now += compress_ctl_use_zstd(c) ? zstd_ns : raw_ns;
+		compress_ctl_sent(c, BATCH, *now);
+	}
+	cr_assert_eq(n, 2 * (WARMUP + COMPRESS_CTL_PROBE), "each probe is warm-up + %u timed batches",
+		     COMPRESS_CTL_PROBE);
+	return compress_ctl_use_zstd(c);
+}
+
+Test(compress_ctl, starts_by_probing_zstd_then_raw)
+{
+	struct compress_ctl c;
+	uint64_t now = 1000;
+	unsigned i;
+
+	compress_ctl_init(&c, WARMUP);
+	for (i = 0; i < WARMUP + COMPRESS_CTL_PROBE; i++) {
+		cr_assert(compress_ctl_use_zstd(&c), "batch %u of the first probe is raw", i);
+		compress_ctl_sent(&c, BATCH, now += 100);
+	}
+	cr_assert_not(compress_ctl_use_zstd(&c), "the second probe is raw");
+}
+
+/* A fast link next to a slow compressor: raw wins and runs, then both are probed again. */
+Test(compress_ctl, raw_wins_when_zstd_is_the_bottleneck)
+{
+	struct compress_ctl c;
+	uint64_t now = 0;
+	unsigned i;
+
+	compress_ctl_init(&c, WARMUP);
+	cr_assert_not(run_probes(&c, &now, 4000, 1000));
+	cr_assert_eq(c.runs_raw, 1);
+	for (i = 0; i < COMPRESS_CTL_RUN; i++) {
+		cr_assert_not(compress_ctl_use_zstd(&c), "run batch %u", i);
+		compress_ctl_sent(&c, BATCH, now += 1000);
+	}
+	cr_assert(compress_ctl_use_zstd(&c), "after the run, zstd is probed again");
+	/* The data became compressible / the link slow: zstd wins the next round. */
+	cr_assert(run_probes(&c, &now, 1000, 3000));
+	cr_assert_eq(c.runs_zstd, 1);
+}
+
+/* Raw must be more than COMPRESS_CTL_TIE_PCT faster; a tie keeps the wire small. */
+Test(compress_ctl, a_tie_goes_to_zstd)
+{
+	struct compress_ctl c;
+	uint64_t now = 0;
+
+	compress_ctl_init(&c, WARMUP);
+	cr_assert(run_probes(&c, &now, 1040, 1000), "4%% faster raw is a tie");
+	compress_ctl_init(&c, WARMUP);
+	cr_assert_not(run_probes(&c, &now, 1100, 1000), "10%% faster raw wins");
+}
+
+/* The warm-up is not timed: a slow start (frames of the previous mode) does not count. */
+Test(compress_ctl, warmup_batches_are_not_timed)
+{
+	struct compress_ctl c;
+	uint64_t now = 0;
+	unsigned i;
+
+	compress_ctl_init(&c, WARMUP);
+	/* zstd probe: very slow warm-up, then fast. */
+	for (i = 0; i < WARMUP; i++)
+		compress_ctl_sent(&c, BATCH, now += 1000000);
+	for (i = 0; i < COMPRESS_CTL_PROBE; i++)
+		compress_ctl_sent(&c, BATCH, now += 1000);
+	/* raw probe: fast warm-up, then slower. */
+	for (i = 0; i < WARMUP; i++)
+		compress_ctl_sent(&c, BATCH, now += 10);
+	for (i = 0; i < COMPRESS_CTL_PROBE; i++)
+		compress_ctl_sent(&c, BATCH, now += 2000);
+	cr_assert_eq(c.phase, COMPRESS_CTL_RUN_BEST);
+	cr_assert(compress_ctl_use_zstd(&c), "zstd was faster once warm");
+}
+
+/* Batches of zero pages only (0 input bytes) do not divide by zero or decide anything odd. */
+Test(compress_ctl, empty_batches_and_no_warmup)
+{
+	struct compress_ctl c;
+	uint64_t now = 0;
+	unsigned i;
+
+	compress_ctl_init(&c, 0);
+	for (i = 0; i < 2 * (1 + COMPRESS_CTL_PROBE); i++)
+		compress_ctl_sent(&c, 0, now);
+	cr_assert_eq(c.phase, COMPRESS_CTL_RUN_BEST);
+	cr_assert(compress_ctl_use_zstd(&c), "no evidence: zstd");
+}
