@@ -18,6 +18,7 @@
 
 #include "migration/kvm/migrate_out.h"
 #include "migration/kvm/vm_stream.h"
+#include "migration/live/compress_ctl.h"
 #include "migration/live/ctrl.h"
 #include "migration/live/dirty_bitmap.h"
 #include "migration/live/precopy.h"
