@@ -7,63 +7,59 @@
 void compress_ctl_init(struct compress_ctl *c, unsigned warmup)
 {
 	memset(c, 0, sizeof(*c));
-	c->phase = COMPRESS_CTL_PROBE_ZSTD;
+	c->phase = COMPRESS_CTL_PROBING;
 	c->warmup = warmup ? warmup : 1; /* the last untimed batch starts the clock */
 	c->best_zstd = true;
 }
 
-bool compress_ctl_use_zstd(const struct compress_ctl *c)
+/* Probe windows alternate zstd, raw, zstd, raw, ... */
+static bool probe_zstd(const struct compress_ctl *c)
 {
-	switch (c->phase) {
-	case COMPRESS_CTL_PROBE_ZSTD:
-		return true;
-	case COMPRESS_CTL_PROBE_RAW:
-		return false;
-	default:
-		return c->best_zstd;
-	}
+	return c->window % 2 == 0;
 }
 
-/* Ends a probe: its rate is the timed bytes over the time from its first timed batch. */
-static void end_probe(struct compress_ctl *c, uint64_t now_ns)
+bool compress_ctl_use_zstd(const struct compress_ctl *c)
 {
-	uint64_t dt = now_ns > c->t0 ? now_ns - c->t0 : 1;
-
-	c->rate[c->phase == COMPRESS_CTL_PROBE_ZSTD] = (double)c->bytes / (double)dt;
+	return c->phase == COMPRESS_CTL_PROBING ? probe_zstd(c) : c->best_zstd;
 }
 
 void compress_ctl_sent(struct compress_ctl *c, uint64_t raw_bytes, uint64_t now_ns)
 {
+	bool z = probe_zstd(c);
+
 	c->done++;
 	if (c->phase == COMPRESS_CTL_RUN_BEST) {
 		if (c->done >= COMPRESS_CTL_RUN) {
-			c->phase = COMPRESS_CTL_PROBE_ZSTD;
+			c->phase = COMPRESS_CTL_PROBING;
 			c->done = 0;
+			c->window = 0;
+			memset(c->ns, 0, sizeof(c->ns));
+			memset(c->bytes, 0, sizeof(c->bytes));
 		}
 		return;
 	}
-	/* A probe: warm-up batches, then COMPRESS_CTL_PROBE timed ones. */
+	/* A window: warm-up batches, then COMPRESS_CTL_PROBE timed ones. */
 	if (c->done == c->warmup) {
 		c->t0 = now_ns;
-		c->bytes = 0;
 		return;
 	}
 	if (c->done < c->warmup)
 		return;
-	c->bytes += raw_bytes;
+	c->bytes[z] += raw_bytes;
 	if (c->done < c->warmup + COMPRESS_CTL_PROBE)
 		return;
-	end_probe(c, now_ns);
+	c->ns[z] += now_ns > c->t0 ? now_ns - c->t0 : 1;
 	c->done = 0;
-	if (c->phase == COMPRESS_CTL_PROBE_ZSTD) {
-		c->phase = COMPRESS_CTL_PROBE_RAW;
+	if (++c->window < 2 * COMPRESS_CTL_ROUNDS)
 		return;
-	}
-	/* raw must beat zstd by more than the tie margin. */
-	c->best_zstd = c->rate[0] * 100.0 <= c->rate[1] * (100.0 + COMPRESS_CTL_TIE_PCT);
+	/* Raw must move RAM faster than zstd by more than the tie margin:
+	 * bytes[0] / ns[0] > bytes[1] / ns[1] * (1 + margin). */
+	c->best_zstd = (double)c->bytes[0] * (double)c->ns[1] * 100.0 <=
+		       (double)c->bytes[1] * (double)c->ns[0] * (100.0 + COMPRESS_CTL_TIE_PCT);
 	if (c->best_zstd)
 		c->runs_zstd++;
 	else
 		c->runs_raw++;
 	c->phase = COMPRESS_CTL_RUN_BEST;
+	c->done = 0;
 }

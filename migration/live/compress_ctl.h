@@ -4,19 +4,18 @@
  * pays when the cost of a byte on the wire (the link, and the encryption that
  * runs inline in the send path: OpenSSL in this thread or kernel TLS inside
  * sendmsg) is higher than the cost of compressing it, which depends on the
- * machine, the link, the cipher and the guest's data. So the sender alternates
- * short probes of both modes and then runs the one that moved more guest RAM per
- * second (input bytes of non-zero pages per wall-clock second, all waiting on the
- * link included) for a longer stretch, and probes again:
+ * machine, the link, the cipher and the guest's data. So the sender probes both:
+ * COMPRESS_CTL_ROUNDS rounds of a zstd window and a raw window, interleaved so
+ * that both modes see similar stretches of guest RAM, then runs the mode that
+ * moved more guest RAM per second (input bytes of non-zero pages per wall-clock
+ * second of its windows, all waiting on the link included) for COMPRESS_CTL_RUN
+ * batches, and probes again.
  *
- *   probe zstd (warm-up + COMPRESS_CTL_PROBE batches) -> probe raw (the same)
- *   -> run the faster for COMPRESS_CTL_RUN batches -> probe again ...
- *
- * The warm-up batches of each probe (as many as the sends that can be queued)
- * are not timed: they still wait behind the previous mode's frames. A raw rate
- * within COMPRESS_CTL_TIE_PCT percent of zstd's counts as a tie, and a tie goes
- * to zstd (fewer bytes on the wire). Pure logic on a caller's clock: unit-tested
- * with synthetic times.
+ * A window is a warm-up (as many batches as sends can be queued: they still wait
+ * behind the previous window's frames, so they are not timed) and
+ * COMPRESS_CTL_PROBE timed batches. Raw must be more than COMPRESS_CTL_TIE_PCT
+ * percent faster; a tie goes to zstd (fewer bytes on the wire). Pure logic on a
+ * caller's clock: unit-tested with synthetic times.
  */
 #ifndef MIGRATION_LIVE_COMPRESS_CTL_H
 #define MIGRATION_LIVE_COMPRESS_CTL_H
@@ -24,19 +23,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define COMPRESS_CTL_PROBE 16u
-#define COMPRESS_CTL_RUN 192u
+#define COMPRESS_CTL_PROBE 8u
+#define COMPRESS_CTL_ROUNDS 3u
+#define COMPRESS_CTL_RUN 256u
 #define COMPRESS_CTL_TIE_PCT 5u
 
-enum compress_ctl_phase { COMPRESS_CTL_PROBE_ZSTD, COMPRESS_CTL_PROBE_RAW, COMPRESS_CTL_RUN_BEST };
+enum compress_ctl_phase { COMPRESS_CTL_PROBING, COMPRESS_CTL_RUN_BEST };
 
 struct compress_ctl {
 	enum compress_ctl_phase phase;
-	unsigned warmup;    /* untimed batches at the start of each probe */
-	unsigned done;      /* batches of the current phase so far */
-	uint64_t t0;        /* when the timed part of the probe began */
-	uint64_t bytes;     /* input bytes of the timed part */
-	double rate[2];     /* bytes per ns measured by the last probes: [0] raw, [1] zstd */
+	unsigned warmup;    /* untimed batches at the start of each window */
+	unsigned window;    /* probe windows done this round of probing (even: zstd) */
+	unsigned done;      /* batches of the current window or run so far */
+	uint64_t t0;        /* when the timed part of the window began */
+	uint64_t bytes[2];  /* input bytes of the timed batches: [0] raw, [1] zstd */
+	uint64_t ns[2];     /* their time */
 	bool best_zstd;     /* the mode of the current run */
 	uint64_t runs_zstd, runs_raw; /* how often each mode won */
 };

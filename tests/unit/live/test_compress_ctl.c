@@ -16,27 +16,29 @@ static bool run_probes(struct compress_ctl *c, uint64_t *now, uint64_t zstd_ns, 
 	unsigned n;
 
 	for (n = 0; c->phase != COMPRESS_CTL_RUN_BEST; n++) {
-		cr_assert_lt(n, 2 * (WARMUP + COMPRESS_CTL_PROBE), "the probes never end");
+		cr_assert_lt(n, 2 * COMPRESS_CTL_ROUNDS * (WARMUP + COMPRESS_CTL_PROBE), "the probes never end");
 		*now += compress_ctl_use_zstd(c) ? zstd_ns : raw_ns;
 		compress_ctl_sent(c, BATCH, *now);
 	}
-	cr_assert_eq(n, 2 * (WARMUP + COMPRESS_CTL_PROBE), "each probe is warm-up + %u timed batches",
-		     COMPRESS_CTL_PROBE);
+	cr_assert_eq(n, 2 * COMPRESS_CTL_ROUNDS * (WARMUP + COMPRESS_CTL_PROBE),
+		     "%u rounds of two windows of warm-up + %u timed batches", COMPRESS_CTL_ROUNDS, COMPRESS_CTL_PROBE);
 	return compress_ctl_use_zstd(c);
 }
 
-Test(compress_ctl, starts_by_probing_zstd_then_raw)
+Test(compress_ctl, probe_windows_alternate_zstd_and_raw)
 {
 	struct compress_ctl c;
 	uint64_t now = 1000;
 	unsigned i;
 
 	compress_ctl_init(&c, WARMUP);
-	for (i = 0; i < WARMUP + COMPRESS_CTL_PROBE; i++) {
-		cr_assert(compress_ctl_use_zstd(&c), "batch %u of the first probe is raw", i);
+	for (i = 0; i < 2 * COMPRESS_CTL_ROUNDS * (WARMUP + COMPRESS_CTL_PROBE); i++) {
+		bool want = (i / (WARMUP + COMPRESS_CTL_PROBE)) % 2 == 0;
+
+		cr_assert_eq(compress_ctl_use_zstd(&c), want, "batch %u of the probes", i);
 		compress_ctl_sent(&c, BATCH, now += 100);
 	}
-	cr_assert_not(compress_ctl_use_zstd(&c), "the second probe is raw");
+	cr_assert_eq(c.phase, COMPRESS_CTL_RUN_BEST);
 }
 
 /* A fast link next to a slow compressor: raw wins and runs, then both are probed again. */
@@ -76,21 +78,40 @@ Test(compress_ctl, warmup_batches_are_not_timed)
 {
 	struct compress_ctl c;
 	uint64_t now = 0;
-	unsigned i;
+	unsigned r, i;
 
 	compress_ctl_init(&c, WARMUP);
-	/* zstd probe: very slow warm-up, then fast. */
-	for (i = 0; i < WARMUP; i++)
-		compress_ctl_sent(&c, BATCH, now += 1000000);
-	for (i = 0; i < COMPRESS_CTL_PROBE; i++)
-		compress_ctl_sent(&c, BATCH, now += 1000);
-	/* raw probe: fast warm-up, then slower. */
-	for (i = 0; i < WARMUP; i++)
-		compress_ctl_sent(&c, BATCH, now += 10);
-	for (i = 0; i < COMPRESS_CTL_PROBE; i++)
-		compress_ctl_sent(&c, BATCH, now += 2000);
+	for (r = 0; r < COMPRESS_CTL_ROUNDS; r++) {
+		/* zstd window: very slow warm-up, then fast. */
+		for (i = 0; i < WARMUP; i++)
+			compress_ctl_sent(&c, BATCH, now += 1000000);
+		for (i = 0; i < COMPRESS_CTL_PROBE; i++)
+			compress_ctl_sent(&c, BATCH, now += 1000);
+		/* raw window: fast warm-up, then slower. */
+		for (i = 0; i < WARMUP; i++)
+			compress_ctl_sent(&c, BATCH, now += 10);
+		for (i = 0; i < COMPRESS_CTL_PROBE; i++)
+			compress_ctl_sent(&c, BATCH, now += 2000);
+	}
 	cr_assert_eq(c.phase, COMPRESS_CTL_RUN_BEST);
 	cr_assert(compress_ctl_use_zstd(&c), "zstd was faster once warm");
+}
+
+/* One odd window does not decide: the rounds are summed. */
+Test(compress_ctl, the_rounds_are_summed)
+{
+	struct compress_ctl c;
+	uint64_t now = 0;
+	unsigned r, i;
+
+	compress_ctl_init(&c, WARMUP);
+	for (r = 0; r < COMPRESS_CTL_ROUNDS; r++) {
+		for (i = 0; i < WARMUP + COMPRESS_CTL_PROBE; i++)
+			compress_ctl_sent(&c, BATCH, now += 1000);                /* zstd */
+		for (i = 0; i < WARMUP + COMPRESS_CTL_PROBE; i++)
+			compress_ctl_sent(&c, BATCH, now += r == 0 ? 100 : 2000); /* raw: fast once */
+	}
+	cr_assert(compress_ctl_use_zstd(&c), "raw was faster in one window of %u only", COMPRESS_CTL_ROUNDS);
 }
 
 /* Batches of zero pages only (0 input bytes) do not divide by zero or decide anything odd. */
@@ -101,7 +122,7 @@ Test(compress_ctl, empty_batches_and_no_warmup)
 	unsigned i;
 
 	compress_ctl_init(&c, 0);
-	for (i = 0; i < 2 * (1 + COMPRESS_CTL_PROBE); i++)
+	for (i = 0; i < 2 * COMPRESS_CTL_ROUNDS * (1 + COMPRESS_CTL_PROBE); i++)
 		compress_ctl_sent(&c, 0, now);
 	cr_assert_eq(c.phase, COMPRESS_CTL_RUN_BEST);
 	cr_assert(compress_ctl_use_zstd(&c), "no evidence: zstd");
