@@ -56,6 +56,9 @@ void compress_ctl_sent(struct compress_ctl *c, uint64_t raw_bytes, uint64_t now_
 	 * bytes[0] / ns[0] > bytes[1] / ns[1] * (1 + margin). */
 	c->best_zstd = (double)c->bytes[0] * (double)c->ns[1] * 100.0 <=
 		       (double)c->bytes[1] * (double)c->ns[0] * (100.0 + COMPRESS_CTL_TIE_PCT);
+	if (c->runs_zstd + c->runs_raw < 4 && c->bytes[1] && c->ns[0])
+		c->raw_vs_zstd[c->runs_zstd + c->runs_raw] =
+			((double)c->bytes[0] * (double)c->ns[1]) / ((double)c->bytes[1] * (double)c->ns[0]);
 	if (c->best_zstd)
 		c->runs_zstd++;
 	else

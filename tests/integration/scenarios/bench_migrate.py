@@ -91,6 +91,14 @@ def _peer_migrate(ctx, src, dst_addr, multifd):
     return info["downtime"], info["total-time"], info["ram"]["transferred"]
 
 
+def _keep_busy(ctx, guest, who):
+    """The busy workload must run before every busy migration: a guest that lost it
+    (seen once with the peer: runs 2 and 3 migrated like idle ones) gets it again."""
+    st, out = guest(f"ps | grep -q '[c]at /pat' && echo running || {{ {BUSY}; }}", 30)
+    if "running" not in out:
+        ctx.note(f"  {who}: the busy workload was not running; restarted it ({' '.join(out)[:80]})")
+
+
 def _ours_migrate(ctx, src, dst):
     st, out = src.vmm("migrate", "--to", f"{dst.addr}:7480", "--plain", timeout=600)
     expect(st == 0, f"ours: vmm migrate: {' / '.join(out)[-300:]}")
@@ -119,6 +127,8 @@ def _run_ours(ctx, hosts, busy):
         vm.guest(BUSY, 30)
     for i in range(RUNS):
         host = 1 - (i % 2)
+        if busy:
+            _keep_busy(ctx, vm.guest, f"ours busy run {i + 1}")
         dst = Incoming(ctx, hosts, f"bm-o-{tag}{i}", host=host, plain=True)
         res.append(_ours_migrate(ctx, vm, dst))
         vm.s.wait_exit(60)
@@ -139,6 +149,8 @@ def _run_peer(ctx, hosts, busy, multifd):
         src.guest(BUSY, 30)
     for i in range(RUNS):
         host = 1 - (i % 2)
+        if busy:
+            _keep_busy(ctx, src.guest, f"peer {tag} run {i + 1}")
         # Capabilities must be set before the destination listens: -incoming defer, then migrate-incoming.
         dst = Peer(ctx, hosts, f"bm-p-{tag}{i}", host, incoming="defer")
         _peer_caps(src, multifd)
