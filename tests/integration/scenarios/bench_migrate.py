@@ -18,7 +18,7 @@ import statistics
 
 from harness.scenario import PEER_CPU, Fail, expect, q, scenario
 from scenarios.hotplug import BOOT_TIMEOUT
-from scenarios.migrate import BUSY, H1, H2, Guest, Hosts, Incoming
+from scenarios.migrate import H1, H2, Guest, Hosts, Incoming
 
 RUNS = 3
 PEER_PORT = 7481
@@ -91,10 +91,14 @@ def _peer_migrate(ctx, src, dst_addr, multifd):
     return info["downtime"], info["total-time"], info["ram"]["transferred"]
 
 
+# The busy workload with its pid kept, so that a lost one can be told from one between two cats.
+BUSY_PID = "(while :; do cat /pat > /busy; done) > /dev/null 2>&1 & echo $! > /busy.pid; echo busy"
+
+
 def _keep_busy(ctx, guest, who):
     """The busy workload must run before every busy migration: a guest that lost it
-    (seen once with the peer: runs 2 and 3 migrated like idle ones) gets it again."""
-    st, out = guest(f"ps | grep -q '[c]at /pat' && echo running || {{ {BUSY}; }}", 30)
+    (the peer's runs 2 and 3 once migrated like idle ones) gets it again, and says so."""
+    st, out = guest(f"kill -0 $(cat /busy.pid) 2>/dev/null && echo running || {{ {BUSY_PID}; }}", 30)
     if "running" not in out:
         ctx.note(f"  {who}: the busy workload was not running; restarted it ({' '.join(out)[:80]})")
 
@@ -124,7 +128,7 @@ def _run_ours(ctx, hosts, busy):
     st, out = vm.guest(DIRTY, 300)
     expect(st == 0 and "ok" in out, f"ours: guest could not dirty memory: {out!r}")
     if busy:
-        vm.guest(BUSY, 30)
+        vm.guest(BUSY_PID, 30)
     for i in range(RUNS):
         host = 1 - (i % 2)
         if busy:
@@ -146,7 +150,7 @@ def _run_peer(ctx, hosts, busy, multifd):
     st, out = src.guest(DIRTY, 300)
     expect(st == 0 and "ok" in out, f"peer: guest could not dirty memory: {out!r}")
     if busy:
-        src.guest(BUSY, 30)
+        src.guest(BUSY_PID, 30)
     for i in range(RUNS):
         host = 1 - (i % 2)
         if busy:
