@@ -9,7 +9,7 @@ namespaces in the test host), ours vs QEMU over plain TCP in the same run.
   migrate-bytes-busy  query-migrate ram "transferred" (bytes on the wire).
   idle: the guest sits at its shell; busy: it rewrites 16 MiB of memory all the time and
   keeps 256 MiB of random data resident. Each VM is booted once and migrated back and
-  forth between host1 and host2 (a fresh destination process each time); medians of 3.
+  forth between host1 and host2 (a fresh destination process each time); medians of 5.
   The peer runs with QEMU's defaults, and once more with multifd + zstd (reported as
   `peer-multifd` in the notes line of each metric).
 """
@@ -20,7 +20,7 @@ from harness.scenario import PEER_CPU, Fail, expect, q, scenario
 from scenarios.hotplug import BOOT_TIMEOUT
 from scenarios.migrate import H1, H2, Guest, Hosts, Incoming
 
-RUNS = 3
+RUNS = 5
 PEER_PORT = 7481
 CMDLINE = "console=ttyAMA0 quiet"
 DIRTY = ("mkdir -p /m && mount -t tmpfs -o size=300m t /m && "
@@ -174,7 +174,7 @@ def _run_peer(ctx, hosts, busy, multifd):
 
 @scenario("migrate", tier="bench", needs_peer=True)
 def bench_migrate(ctx):
-    """Live migration downtime, total time and bytes, idle and busy, ours vs QEMU (TCP), medians of 3."""
+    """Live migration downtime, total time and bytes, idle and busy, ours vs QEMU (TCP), medians of 5."""
     hosts = Hosts(ctx)
     for busy in (False, True):
         tag = "busy" if busy else "idle"
