@@ -3,11 +3,11 @@
  * The source side of a live migration (migration/migrate.h): the migration thread
  * drives the transport and the pre-copy passes; what must happen on the control
  * thread (pausing, collecting state, resuming) goes through a one-slot mailbox
- * that the control loop serves, so it serialises with QMP hot-plug requests.
+ * that the control loop serves (migrate_out_mailbox.c), so it serialises with QMP
+ * hot-plug requests.
  */
 #define LOG_PREFIX "migrate"
 #include <errno.h>
-#include <json-c/json.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "migration/kvm/migrate_out.h"
-#include "migration/kvm/vm_stream.h"
+#include "migration/kvm/migrate_out_mailbox.h"
 #include "migration/live/compress_ctl.h"
 #include "migration/live/ctrl.h"
 #include "migration/live/dirty_bitmap.h"
@@ -30,241 +30,11 @@
 #include "vmm/core/event_loop.h"
 #include "vmm/core/log.h"
 #include "vmm/kvm/dirty_log.h"
-#include "vmm/kvm/virtio_disks.h"
 #include "vmm/kvm/vm.h"
 
 #define CONNECT_TIMEOUT_MS 10000
 #define IO_TIMEOUT_MS 30000
 #define BATCH_WORDS (PAGE_BATCH_MAX_PAGES / 64)
-#define MAX_EVENTS 64
-
-/* Work the migration thread hands to the control thread. */
-enum mail_op {
-	MAIL_NONE = 0,
-	MAIL_COLLECT_OFFER, /* pause briefly, encode the whole state, resume */
-	MAIL_SWITCHOVER,    /* pause, settle, encode the final state (frozen from then on) */
-	MAIL_RESUME,        /* a failure before the acknowledgement: run on as before */
-};
-
-struct queued_event {
-	char name[24];
-	enum migrate_status status;
-	uint64_t pass;
-};
-
-struct migrate_out {
-	struct vm *vm;
-	struct event_loop *loop;
-	struct migrate_params p;
-	const struct migrate_out_hooks *hooks;
-	void *ctx;
-	pthread_t thread;
-	bool thread_started;
-
-	pthread_mutex_t lock; /* everything below */
-	pthread_cond_t cond;
-	int mail_fd;
-	enum mail_op op;
-	bool op_done;
-	bool op_paused;          /* MAIL_SWITCHOVER: the VM is paused and settled, the state being encoded */
-	int op_ret;
-	char op_err[512];
-	struct mig_writer state; /* what the last collect produced */
-	uint64_t pause_ns;       /* when the switchover paused the vCPUs */
-	uint64_t op_ms;          /* how long the collect took */
-	uint64_t paused_ns;      /* the switchover's pause and settle done */
-	uint64_t op_end_ns;      /* the last operation done */
-	bool paused_by_us;
-	bool disks_released;     /* the switchover handed the disks' locks over */
-	bool frozen;
-	bool cancel;
-	bool acked;              /* the destination acknowledged the state: no cancel, no resume */
-	bool hold;
-	bool finished_reported;
-	struct ram_sender *sender; /* for an abort from the control thread */
-	struct migrate_stats st;
-	struct queued_event events[MAX_EVENTS];
-	unsigned nevents;
-	uint64_t t0_ns;
-};
-
-/* ---- control thread --------------------------------------------------------- */
-
-static void emit_queued(struct migrate_out *m)
-{
-	struct queued_event ev[MAX_EVENTS];
-	unsigned n, i;
-
-	pthread_mutex_lock(&m->lock);
-	n = m->nevents;
-	memcpy(ev, m->events, n * sizeof(ev[0]));
-	m->nevents = 0;
-	pthread_mutex_unlock(&m->lock);
-	for (i = 0; i < n; i++) {
-		struct json_object *d = json_object_new_object();
-
-		if (!strcmp(ev[i].name, "MIGRATION_PASS"))
-			json_object_object_add(d, "pass", json_object_new_int64((int64_t)ev[i].pass));
-		else
-			json_object_object_add(d, "status", json_object_new_string(migrate_status_name(ev[i].status)));
-		m->hooks->event(m->ctx, ev[i].name, d);
-	}
-}
-
-static void disk_dirty(void *ctx, uint64_t gpa, uint64_t len)
-{
-	vm_mark_dirty(ctx, gpa, len);
-}
-
-/* Pauses the VM for the migration (unless the user already has) and settles pending
- * hot-plug work, so that the topology collected is final. */
-static int pause_and_settle(struct migrate_out *m)
-{
-	enum vm_exit why;
-
-	m->paused_by_us = !m->hooks->user_paused(m->ctx);
-	why = vm_pause_settled(m->vm, m->paused_by_us);
-	if (why != VM_EXIT_NONE) {
-		m->hooks->request_exit(m->ctx, why);
-		m->paused_by_us = false;
-		snprintf(m->op_err, sizeof(m->op_err), "the guest is shutting down");
-		return -ECANCELED;
-	}
-	return 0;
-}
-
-static void serve_mail(struct migrate_out *m, enum mail_op op)
-{
-	char err[512] = "";
-	uint64_t t0 = clock_now_ns();
-	int ret = 0;
-
-	switch (op) {
-	case MAIL_COLLECT_OFFER:
-		ret = pause_and_settle(m);
-		if (!ret) {
-			/* Pages the disks write into guest RAM are resent (vm_mark_dirty is a no-op until
-			 * the dirty log starts). */
-			vm_disks_set_dirty_hook(m->vm, disk_dirty, m->vm);
-			ret = vm_stream_save(m->vm, &m->state, err, sizeof(err));
-			if (m->paused_by_us)
-				vm_resume_all(m->vm);
-			m->paused_by_us = false;
-		}
-		break;
-	case MAIL_SWITCHOVER:
-		ret = pause_and_settle(m);
-		if (!ret) {
-			/* Paused and drained: nothing writes guest RAM any more, so the migration thread
-			 * sends the last dirty pages while the state is encoded here. */
-			pthread_mutex_lock(&m->lock);
-			m->frozen = true;
-			m->pause_ns = t0;
-			m->paused_ns = clock_now_ns();
-			m->op_paused = true;
-			pthread_cond_broadcast(&m->cond);
-			pthread_mutex_unlock(&m->lock);
-			ret = vm_stream_save(m->vm, &m->state, err, sizeof(err));
-			/* Shared storage: flushed, and the lock handed to the destination. */
-			if (!ret) {
-				ret = vm_disks_release_for_migration(m->vm);
-				if (ret)
-					snprintf(err, sizeof(err), "cannot release the disks for the destination: %s",
-						 strerror(-ret));
-				else
-					m->disks_released = true;
-			}
-		}
-		break;
-	case MAIL_RESUME:
-		pthread_mutex_lock(&m->lock);
-		m->frozen = false;
-		pthread_mutex_unlock(&m->lock);
-		/* The source keeps its disks: take their locks back before the guest runs again. */
-		if (m->disks_released && vm_disks_reclaim_after_failed_migration(m->vm) < 0)
-			log_err("cannot take the disks' locks back after the failed migration");
-		m->disks_released = false;
-		if (m->paused_by_us && !m->hooks->user_paused(m->ctx))
-			vm_resume_all(m->vm);
-		m->paused_by_us = false;
-		break;
-	default:
-		break;
-	}
-	pthread_mutex_lock(&m->lock);
-	if (ret && !m->op_err[0])
-		snprintf(m->op_err, sizeof(m->op_err), "%s", err[0] ? err : strerror(-ret));
-	m->op_ret = ret;
-	m->op_end_ns = clock_now_ns();
-	m->op_ms = (m->op_end_ns - t0) / 1000000;
-	m->op_done = true;
-	m->op = MAIL_NONE;
-	pthread_cond_broadcast(&m->cond);
-	pthread_mutex_unlock(&m->lock);
-}
-
-/* ---- migration thread --------------------------------------------------------- */
-
-static void wake_control(struct migrate_out *m)
-{
-	eventfd_signal(m->mail_fd);
-}
-
-static void queue_event_locked(struct migrate_out *m, const char *name, enum migrate_status st, uint64_t pass)
-{
-	if (m->nevents == MAX_EVENTS)
-		return;
-	snprintf(m->events[m->nevents].name, sizeof(m->events[0].name), "%s", name);
-	m->events[m->nevents].status = st;
-	m->events[m->nevents].pass = pass;
-	m->nevents++;
-}
-
-static void set_status(struct migrate_out *m, enum migrate_status st)
-{
-	pthread_mutex_lock(&m->lock);
-	if (m->st.status != st) {
-		m->st.status = st;
-		queue_event_locked(m, "MIGRATION", st, 0);
-	}
-	pthread_mutex_unlock(&m->lock);
-	wake_control(m);
-}
-
-/* Runs op on the control thread and waits for it. */
-static void post_control(struct migrate_out *m, enum mail_op op)
-{
-	pthread_mutex_lock(&m->lock);
-	m->op = op;
-	m->op_done = false;
-	m->op_paused = false;
-	m->op_err[0] = 0;
-	pthread_mutex_unlock(&m->lock);
-	wake_control(m);
-}
-
-/* Waits for the posted operation to end (or, with until_paused, for a switchover's pause). */
-static int wait_control(struct migrate_out *m, bool until_paused, char *errbuf, size_t errlen)
-{
-	int ret = 0;
-
-	pthread_mutex_lock(&m->lock);
-	while (!m->op_done && !(until_paused && m->op_paused))
-		pthread_cond_wait(&m->cond, &m->lock);
-	if (m->op_done) {
-		ret = m->op_ret;
-		if (ret)
-			ERR("%s", m->op_err);
-	}
-	pthread_mutex_unlock(&m->lock);
-	return ret;
-}
-
-static int call_control(struct migrate_out *m, enum mail_op op, char *errbuf, size_t errlen)
-{
-	post_control(m, op);
-	return wait_control(m, false, errbuf, errlen);
-}
 
 static bool cancelled(struct migrate_out *m)
 {
@@ -426,7 +196,7 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	pthread_mutex_unlock(&m->lock);
 
 	/* Handshake: the whole state, before any RAM. */
-	ret = call_control(m, MAIL_COLLECT_OFFER, errbuf, errlen);
+	ret = mig_mail_call(m, MAIL_COLLECT_OFFER, errbuf, errlen);
 	if (ret)
 		goto fail;
 	{
@@ -462,7 +232,7 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	m->st.setup_ms = (clock_now_ns() - m->t0_ns) / 1000000;
 	m->st.ram_total = vm->ram_size;
 	pthread_mutex_unlock(&m->lock);
-	set_status(m, MIGRATE_ACTIVE);
+	mig_mail_set_status(m, MIGRATE_ACTIVE);
 
 	/* Pre-copy: every page, then what the guest and the VMM dirtied meanwhile. */
 	ret = dirty_bitmap_init(&dirty, vm->ram_size);
@@ -507,11 +277,11 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 		}
 		update_stats(m, s, &pc, remaining, rate);
 		pthread_mutex_lock(&m->lock);
-		queue_event_locked(m, "MIGRATION_PASS", m->st.status, pass + 1);
+		mig_mail_queue_event_locked(m, "MIGRATION_PASS", m->st.status, pass + 1);
 		hold = m->hold;
 		pc.downtime_limit_ms = m->p.downtime_ms;
 		pthread_mutex_unlock(&m->lock);
-		wake_control(m);
+		mig_mail_wake(m);
 		pass++;
 		if (cancelled(m)) {
 			ret = -ECANCELED;
@@ -523,16 +293,16 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 		if (precopy_should_switch(&pc, remaining)) {
 			if (!hold)
 				break;
-			set_status(m, MIGRATE_PRE_SWITCHOVER);
+			mig_mail_set_status(m, MIGRATE_PRE_SWITCHOVER);
 		}
 	}
 
 	/* Switchover: pause; then the last pages here while the control thread encodes the state. */
-	set_status(m, MIGRATE_DEVICE);
-	post_control(m, MAIL_SWITCHOVER);
-	ret = wait_control(m, true, errbuf, errlen);
+	mig_mail_set_status(m, MIGRATE_DEVICE);
+	mig_mail_post(m, MAIL_SWITCHOVER);
+	ret = mig_mail_wait(m, true, errbuf, errlen);
 	if (ret) {
-		wait_control(m, false, NULL, 0);
+		mig_mail_wait(m, false, NULL, 0);
 		goto fail;
 	}
 	t_collect = clock_now_ns();
@@ -549,7 +319,7 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	t_ram = clock_now_ns();
 	/* The state (and the disks' hand-over) must be done before it is sent. */
 	{
-		int sret = wait_control(m, false, errbuf, errlen);
+		int sret = mig_mail_wait(m, false, errbuf, errlen);
 
 		if (!ret && sret) {
 			ret = sret;
@@ -657,7 +427,7 @@ static void *migrate_thread(void *arg)
 		char ignore[512];
 
 		/* Before the acknowledgement: the source runs on, unchanged. */
-		if (call_control(m, MAIL_RESUME, ignore, sizeof(ignore)) < 0)
+		if (mig_mail_call(m, MAIL_RESUME, ignore, sizeof(ignore)) < 0)
 			log_err("cannot resume the VM after the failed migration");
 	}
 	pthread_mutex_lock(&m->lock);
@@ -671,42 +441,11 @@ static void *migrate_thread(void *arg)
 			err[0] ? err : strerror(-ret));
 	else
 		log_info("migration to %s:%u completed", m->p.host, m->p.port);
-	set_status(m, end);
+	mig_mail_set_status(m, end);
 	return NULL;
 }
 
 /* ---- API (control thread) ------------------------------------------------------ */
-
-/* The mailbox: serve what the migration thread asked for, emit its events, and
- * report its end once. */
-static void on_mail(struct event_loop *loop, int fd, uint32_t events, void *opaque)
-{
-	struct migrate_out *m = opaque;
-	enum migrate_status st;
-	enum mail_op op;
-	bool report;
-
-	(void)loop;
-	(void)events;
-	eventfd_drain(fd);
-	pthread_mutex_lock(&m->lock);
-	op = m->op_done ? MAIL_NONE : m->op;
-	pthread_mutex_unlock(&m->lock);
-	if (op != MAIL_NONE)
-		serve_mail(m, op);
-	emit_queued(m);
-	pthread_mutex_lock(&m->lock);
-	st = m->st.status;
-	report = migrate_status_finished(st) && st != MIGRATE_NONE && !m->finished_reported;
-	if (report)
-		m->finished_reported = true;
-	pthread_mutex_unlock(&m->lock);
-	if (report) {
-		pthread_join(m->thread, NULL);
-		m->thread_started = false;
-		m->hooks->finished(m->ctx, st, m->p.keep);
-	}
-}
 
 int migrate_out_start(struct vm *vm, struct event_loop *loop, const struct migrate_params *p,
 		      const struct migrate_out_hooks *hooks, void *ctx, struct migrate_out **out, char *errbuf,
@@ -741,15 +480,15 @@ int migrate_out_start(struct vm *vm, struct event_loop *loop, const struct migra
 		ret = -errno;
 		goto err_free;
 	}
-	ret = event_loop_add(loop, m->mail_fd, EPOLLIN, on_mail, m);
+	ret = event_loop_add(loop, m->mail_fd, EPOLLIN, mig_mail_on_event, m);
 	if (ret)
 		goto err_close;
-	queue_event_locked(m, "MIGRATION", MIGRATE_SETUP, 0);
+	mig_mail_queue_event_locked(m, "MIGRATION", MIGRATE_SETUP, 0);
 	ret = -pthread_create(&m->thread, NULL, migrate_thread, m);
 	if (ret)
 		goto err_remove;
 	m->thread_started = true;
-	wake_control(m);
+	mig_mail_wake(m);
 	*out = m;
 	return 0;
 err_remove:
@@ -778,14 +517,14 @@ int migrate_out_cancel(struct migrate_out *m, char *errbuf, size_t errlen)
 	} else {
 		__atomic_store_n(&m->cancel, true, __ATOMIC_RELEASE);
 		if (m->st.status != MIGRATE_CANCELLING)
-			queue_event_locked(m, "MIGRATION", MIGRATE_CANCELLING, 0);
+			mig_mail_queue_event_locked(m, "MIGRATION", MIGRATE_CANCELLING, 0);
 		m->st.status = MIGRATE_CANCELLING;
 		if (m->sender)
 			ram_sender_abort(m->sender);
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (!ret)
-		wake_control(m);
+		mig_mail_wake(m);
 	return ret;
 }
 
@@ -862,7 +601,7 @@ void migrate_out_destroy(struct migrate_out *m)
 			op = m->op_done ? MAIL_NONE : m->op;
 			pthread_mutex_unlock(&m->lock);
 			if (op != MAIL_NONE)
-				serve_mail(m, op);
+				mig_mail_serve(m, op);
 			if (done)
 				break;
 			usleep(1000);
