@@ -151,6 +151,17 @@ enum {
 	OPT_INCOMING, OPT_TLS_DIR, OPT_PLAIN,
 };
 
+/* "on" or "off" for option opt. */
+static int parse_on_off(const char *opt, const char *arg, bool *on, char *errbuf, size_t errlen)
+{
+	if (strcmp(arg, "on") && strcmp(arg, "off")) {
+		snprintf(errbuf, errlen, "%s: expected 'on' or 'off', got '%s'", opt, arg);
+		return -EINVAL;
+	}
+	*on = !strcmp(arg, "on");
+	return 0;
+}
+
 int cli_parse_run(int argc, char **argv, struct vm_config *cfg, char *errbuf, size_t errlen)
 {
 	return cli_parse_run_ex(argc, argv, cfg, NULL, NULL, errbuf, errlen);
@@ -160,7 +171,7 @@ int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrat
 		     char *errbuf, size_t errlen)
 {
 	const char *in_addr = NULL, *tls_dir = NULL, *guest_opt = NULL;
-	bool plain = false;
+	bool plain = false, on;
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -218,25 +229,15 @@ int cli_parse_run_ex(int argc, char **argv, struct vm_config *cfg, struct migrat
 			break;
 		case OPT_ACPI:
 			guest_opt = "--acpi";
-			if (!strcmp(optarg, "on")) {
-				cfg->acpi = true;
-			} else if (!strcmp(optarg, "off")) {
-				cfg->acpi = false;
-			} else {
-				snprintf(errbuf, errlen, "--acpi: expected 'on' or 'off', got '%s'", optarg);
+			if (parse_on_off(guest_opt, optarg, &on, errbuf, errlen))
 				return -EINVAL;
-			}
+			cfg->acpi = on;
 			break;
 		case OPT_PMU:
 			guest_opt = "--pmu";
-			if (!strcmp(optarg, "on")) {
-				cfg->pmu = VM_PMU_ON;
-			} else if (!strcmp(optarg, "off")) {
-				cfg->pmu = VM_PMU_OFF;
-			} else {
-				snprintf(errbuf, errlen, "--pmu: expected 'on' or 'off', got '%s'", optarg);
+			if (parse_on_off(guest_opt, optarg, &on, errbuf, errlen))
 				return -EINVAL;
-			}
+			cfg->pmu = on ? VM_PMU_ON : VM_PMU_OFF;
 			break;
 		case OPT_API:
 			cfg->api_socket = optarg;
