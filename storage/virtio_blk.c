@@ -531,12 +531,12 @@ static void *io_thread(void *arg)
 		int ret;
 
 		ret = io_uring_submit_and_wait(&d->ring, 1);
-		d->stats.submits++;
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
 			log_err("io_uring on '%s': %s", d->file.path, strerror(-ret));
 			break;
 		}
 		pthread_mutex_lock(&d->t.lock);
+		d->stats.submits++; /* read by blk_get_stats under the lock */
 		d->last.valid = false; /* everything prepared so far was submitted */
 		io_uring_for_each_cqe(&d->ring, head, cqe) {
 			uint64_t tag = io_uring_cqe_get_data64(cqe);
