@@ -370,13 +370,14 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 		 (unsigned long long)m->st.dest_load_ms, (double)(clock_now_ns() - t_loaded) / 1e6);
 	{
 		const struct ram_xfer_stats *xs = ram_sender_stats(s);
+		const struct compress_ctl *cc = ram_sender_ctl(s);
 
 		log_info("zstd: %llu of %llu batches compressed; %llu sent raw untried because raw batches moved RAM "
 			 "faster (probes won by zstd %llu, by raw %llu; raw's rate over zstd's %.2f %.2f %.2f %.2f)",
 			 (unsigned long long)xs->compressed_batches, (unsigned long long)xs->batches,
-			 (unsigned long long)xs->raw_chosen_batches, (unsigned long long)ram_sender_ctl(s)->runs_zstd,
-			 (unsigned long long)ram_sender_ctl(s)->runs_raw, ram_sender_ctl(s)->raw_vs_zstd[0],
-			 ram_sender_ctl(s)->raw_vs_zstd[1], ram_sender_ctl(s)->raw_vs_zstd[2], ram_sender_ctl(s)->raw_vs_zstd[3]);
+			 (unsigned long long)xs->raw_chosen_batches, (unsigned long long)cc->runs_zstd,
+			 (unsigned long long)cc->runs_raw, cc->raw_vs_zstd[0], cc->raw_vs_zstd[1], cc->raw_vs_zstd[2],
+			 cc->raw_vs_zstd[3]);
 	}
 	log_info("dirty log (bitmap, re-protected after each read): %llu reads in the passes, %.2f ms in all, "
 		 "the longest %.2f ms", (unsigned long long)log_reads, (double)log_ns / 1e6, (double)log_max_ns / 1e6);

@@ -26,6 +26,7 @@ bool compress_ctl_use_zstd(const struct compress_ctl *c)
 void compress_ctl_sent(struct compress_ctl *c, uint64_t raw_bytes, uint64_t now_ns)
 {
 	bool z = probe_zstd(c);
+	double raw, zstd;
 
 	c->done++;
 	if (c->phase == COMPRESS_CTL_RUN_BEST) {
@@ -53,12 +54,12 @@ void compress_ctl_sent(struct compress_ctl *c, uint64_t raw_bytes, uint64_t now_
 	if (++c->window < 2 * COMPRESS_CTL_ROUNDS)
 		return;
 	/* Raw must move RAM faster than zstd by more than the tie margin:
-	 * bytes[0] / ns[0] > bytes[1] / ns[1] * (1 + margin). */
-	c->best_zstd = (double)c->bytes[0] * (double)c->ns[1] * 100.0 <=
-		       (double)c->bytes[1] * (double)c->ns[0] * (100.0 + COMPRESS_CTL_TIE_PCT);
-	if (c->runs_zstd + c->runs_raw < 4 && c->bytes[1] && c->ns[0])
-		c->raw_vs_zstd[c->runs_zstd + c->runs_raw] =
-			((double)c->bytes[0] * (double)c->ns[1]) / ((double)c->bytes[1] * (double)c->ns[0]);
+	 * bytes[0] / ns[0] > bytes[1] / ns[1] * (1 + margin), cross-multiplied. */
+	raw = (double)c->bytes[0] * (double)c->ns[1];
+	zstd = (double)c->bytes[1] * (double)c->ns[0];
+	c->best_zstd = raw * 100.0 <= zstd * (100.0 + COMPRESS_CTL_TIE_PCT);
+	if (c->runs_zstd + c->runs_raw < 4 && zstd > 0)
+		c->raw_vs_zstd[c->runs_zstd + c->runs_raw] = raw / zstd;
 	if (c->best_zstd)
 		c->runs_zstd++;
 	else

@@ -76,6 +76,9 @@ size_t page_batch_max_len(unsigned npages, unsigned page_shift);
 /* Encoder with its zstd context; level PAGE_BATCH_LEVEL_OFF never compresses. */
 int page_batch_enc_create(struct page_batch_enc **out, int level, struct mig_err *e) __must_check;
 void page_batch_enc_destroy(struct page_batch_enc *enc);
+/* The next page_batch_encode() sends its pages raw without trying zstd (the caller
+ * measured raw to move RAM faster: compress_ctl.h); the back-off is unchanged. */
+void page_batch_enc_raw_next(struct page_batch_enc *enc);
 
 /*
  * Encodes the pages of the span [gpa, gpa + npages pages) found at host (the span's
@@ -85,10 +88,6 @@ void page_batch_enc_destroy(struct page_batch_enc *enc);
  * such a batch the encoder backs off (skips the attempt for a growing number of
  * batches, at most 32) and probes again, so incompressible memory costs little.
  */
-/* The next page_batch_encode() sends its pages raw without trying zstd (the link
- * waits for data: compressing would only delay it); the back-off is unchanged. */
-void page_batch_enc_raw_next(struct page_batch_enc *enc);
-
 int page_batch_encode(struct page_batch_enc *enc, uint64_t gpa, unsigned page_shift, unsigned npages,
 		      const uint64_t *carried, const void *host, uint8_t *out, size_t out_cap,
 		      size_t *out_len, struct page_batch_info *info, struct mig_err *e) __must_check;

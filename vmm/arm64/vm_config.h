@@ -22,7 +22,7 @@ struct vm_disk_cfg {
 };
 
 /* The guest's PMUv3: AUTO follows what KVM offers (a snapshot from before the choice
- * was recorded), ON requires it, OFF hides it. A created VM records ON or OFF. */
+ * was recorded), ON requires it, OFF hides it. A saved VM records ON or OFF. */
 enum vm_pmu { VM_PMU_AUTO = 0, VM_PMU_ON = 1, VM_PMU_OFF = 2 };
 
 struct vm_config {

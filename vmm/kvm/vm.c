@@ -93,8 +93,6 @@ static int choose_vcpu_features(struct vm *vm, char *errbuf, size_t errlen)
 		    "(--pmu on, or a snapshot or migration of a VM with a PMU)");
 		return -EOPNOTSUPP;
 	}
-	/* What a snapshot or migration of this VM records. */
-	vm->cfg.pmu = vm->pmu ? VM_PMU_ON : VM_PMU_OFF;
 	if (check_extension(vm, KVM_CAP_ARM_PTRAUTH_ADDRESS) && check_extension(vm, KVM_CAP_ARM_PTRAUTH_GENERIC))
 		vm->vcpu_features[0] |= (1u << KVM_ARM_VCPU_PTRAUTH_ADDRESS) | (1u << KVM_ARM_VCPU_PTRAUTH_GENERIC);
 	return 0;
