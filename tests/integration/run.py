@@ -27,6 +27,12 @@ from harness.executor import CommandTimeout, HostDead, L1Executor, LocalExecutor
 from harness.scenario import SCENARIOS, Context, Fail, tagged  # noqa: E402
 import scenarios  # noqa: E402,F401  (registers the scenarios)
 
+# What the test host's kernel prints when it is in trouble (grep -E and Python syntax alike):
+# scanned in its console log after each scenario and in dmesg when one fails.
+KERNEL_ERRORS = ("Internal error:|Oops|BUG:|Unable to handle kernel|WARNING: CPU:|exited with irqs disabled|"
+                 "LOCKUP|detected stall")
+KERNEL_ERRORS_RE = re.compile(KERNEL_ERRORS)
+
 REPO = images.REPO
 TIERS = ("integration", "bench", "demo")
 L1_CFLAGS = ["-std=gnu11", "-O2", "-g", "-Wall", "-Wextra", "-Wformat=2", "-Wmissing-prototypes",
@@ -202,8 +208,7 @@ class Runner:
                         out.append(f"    | {ln}")
             if sessions and self.ex.kind == "L1":
                 # The test host kernel's first error with its trace, or the last lines.
-                pat = "Internal error:|Oops|BUG:|Unable to handle kernel|WARNING: CPU:|LOCKUP|lockup|stall"
-                _rc, lines = self.ex.sh(f"dmesg > /tmp/t/dmesg; n=$(grep -n -m1 -E '{pat}' /tmp/t/dmesg | "
+                _rc, lines = self.ex.sh(f"dmesg > /tmp/t/dmesg; n=$(grep -n -m1 -E '{KERNEL_ERRORS}' /tmp/t/dmesg | "
                                         "cut -d: -f1); if [ -n \"$n\" ]; then echo '@first error'; "
                                         "tail -n +$((n > 5 ? n - 5 : 1)) /tmp/t/dmesg | head -n 60; "
                                         "else tail -n 8 /tmp/t/dmesg; fi", 30)
@@ -249,9 +254,6 @@ class Runner:
             self.kernel_errors(log_at)
         self.note(f"scenario {sc.name}: {time.monotonic() - t:.1f} s")
 
-    KERNEL_ERRORS = re.compile(r"Internal error:|Oops|BUG:|Unable to handle kernel|WARNING: CPU:|"
-                               r"exited with irqs disabled|rcu_preempt detected stalls|soft lockup")
-
     def kernel_log_size(self):
         try:
             return os.path.getsize(self.ex.log_path) if self.ex.kind == "L1" else None
@@ -269,7 +271,8 @@ class Runner:
                 text = f.read().decode("utf-8", "replace")
         except OSError:
             return
-        hits = [ln.strip() for ln in text.splitlines() if self.KERNEL_ERRORS.search(ln)]
+        # Not the harness's own commands echoed there (">>> ..."), which may grep for such words.
+        hits = [ln.strip() for ln in text.splitlines() if ">>> " not in ln and KERNEL_ERRORS_RE.search(ln)]
         for ln in hits[:4]:
             self.note(f"test host kernel error: {ln}")
 
