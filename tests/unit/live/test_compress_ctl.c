@@ -73,25 +73,26 @@ Test(compress_ctl, a_tie_goes_to_zstd)
 	cr_assert_not(run_probes(&c, &now, 1000 + 10 * (COMPRESS_CTL_TIE_PCT + 5), 1000), "much faster raw wins");
 }
 
+/* One window of the probes: its warm-up batches warm_ns apart, its timed ones timed_ns apart. */
+static void window(struct compress_ctl *c, uint64_t *now, uint64_t warm_ns, uint64_t timed_ns)
+{
+	unsigned i;
+
+	for (i = 0; i < WARMUP + COMPRESS_CTL_PROBE; i++)
+		compress_ctl_sent(c, BATCH, *now += i < WARMUP ? warm_ns : timed_ns);
+}
+
 /* The warm-up is not timed: a slow start (frames of the previous mode) does not count. */
 Test(compress_ctl, warmup_batches_are_not_timed)
 {
 	struct compress_ctl c;
 	uint64_t now = 0;
-	unsigned r, i;
+	unsigned r;
 
 	compress_ctl_init(&c, WARMUP);
 	for (r = 0; r < COMPRESS_CTL_ROUNDS; r++) {
-		/* zstd window: very slow warm-up, then fast. */
-		for (i = 0; i < WARMUP; i++)
-			compress_ctl_sent(&c, BATCH, now += 1000000);
-		for (i = 0; i < COMPRESS_CTL_PROBE; i++)
-			compress_ctl_sent(&c, BATCH, now += 1000);
-		/* raw window: fast warm-up, then slower. */
-		for (i = 0; i < WARMUP; i++)
-			compress_ctl_sent(&c, BATCH, now += 10);
-		for (i = 0; i < COMPRESS_CTL_PROBE; i++)
-			compress_ctl_sent(&c, BATCH, now += 2000);
+		window(&c, &now, 1000000, 1000); /* zstd: very slow warm-up, then fast */
+		window(&c, &now, 10, 2000);      /* raw: fast warm-up, then slower */
 	}
 	cr_assert_eq(c.phase, COMPRESS_CTL_RUN_BEST);
 	cr_assert(compress_ctl_use_zstd(&c), "zstd was faster once warm");
@@ -102,14 +103,14 @@ Test(compress_ctl, the_rounds_are_summed)
 {
 	struct compress_ctl c;
 	uint64_t now = 0;
-	unsigned r, i;
+	unsigned r;
 
 	compress_ctl_init(&c, WARMUP);
 	for (r = 0; r < COMPRESS_CTL_ROUNDS; r++) {
-		for (i = 0; i < WARMUP + COMPRESS_CTL_PROBE; i++)
-			compress_ctl_sent(&c, BATCH, now += 1000);                /* zstd */
-		for (i = 0; i < WARMUP + COMPRESS_CTL_PROBE; i++)
-			compress_ctl_sent(&c, BATCH, now += r == 0 ? 100 : 2000); /* raw: fast once */
+		uint64_t raw_ns = r == 0 ? 100 : 2000; /* raw: fast once */
+
+		window(&c, &now, 1000, 1000); /* zstd */
+		window(&c, &now, raw_ns, raw_ns);
 	}
 	cr_assert(compress_ctl_use_zstd(&c), "raw was faster in one window of %u only", COMPRESS_CTL_ROUNDS);
 }
