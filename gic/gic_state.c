@@ -25,8 +25,9 @@ static int dist_post_load(void *opaque, uint32_t version, struct mig_err *err)
 	const struct gic_dist_state *d = opaque;
 
 	(void)version;
-	if (d->nr_irqs != LAYOUT_NR_IRQS) {
-		mig_err_set(err, "the GIC has %u interrupts, this vmm builds %u", d->nr_irqs, LAYOUT_NR_IRQS);
+	if (!GIC_STATE_IRQS_VALID(d->nr_irqs)) {
+		mig_err_set(err, "the GIC has %u interrupts, this vmm builds %u to %u in steps of 32", d->nr_irqs,
+			    GIC_STATE_MIN_IRQS, GIC_STATE_MAX_IRQS);
 		return -EINVAL;
 	}
 	return 0;

@@ -3,7 +3,9 @@
  * The vGICv3 state as saved in a snapshot: the distributor, and for every
  * *possible* vCPU (parked ones too) its redistributor, its CPU interface system
  * registers and the VMM's "accessible" flag. Plain data, no KVM types.
- * Sized for LAYOUT_NR_IRQS interrupts (32 private + SPIs).
+ * Its arrays hold GIC_STATE_MAX_IRQS interrupts, the most a saved GIC has (every
+ * build before the machine's GIC shrank to LAYOUT_NR_IRQS made that many);
+ * nr_irqs says how many are real, and the rest stays 0.
  */
 #ifndef GIC_GIC_STATE_H
 #define GIC_GIC_STATE_H
@@ -13,10 +15,17 @@
 
 #include "vmm/arm64/memory_map.h"
 
-#define GIC_STATE_IRQ_WORDS (LAYOUT_NR_IRQS / 32)  /* one bit per interrupt */
-#define GIC_STATE_PRIO_WORDS (LAYOUT_NR_IRQS / 4)  /* one byte per interrupt */
-#define GIC_STATE_CFG_WORDS (LAYOUT_NR_IRQS / 16)  /* two bits per interrupt */
-#define GIC_STATE_NR_SPIS (LAYOUT_NR_IRQS - 32)
+/* The interrupt counts a machine's GIC may have: a multiple of 32 in this range. */
+#define GIC_STATE_MIN_IRQS 64
+#define GIC_STATE_MAX_IRQS 256
+#define GIC_STATE_IRQ_WORDS (GIC_STATE_MAX_IRQS / 32)  /* one bit per interrupt */
+#define GIC_STATE_PRIO_WORDS (GIC_STATE_MAX_IRQS / 4)  /* one byte per interrupt */
+#define GIC_STATE_CFG_WORDS (GIC_STATE_MAX_IRQS / 16)  /* two bits per interrupt */
+#define GIC_STATE_NR_SPIS (GIC_STATE_MAX_IRQS - 32)
+
+#define GIC_STATE_IRQS_VALID(n) ((n) >= GIC_STATE_MIN_IRQS && (n) <= GIC_STATE_MAX_IRQS && (n) % 32 == 0)
+
+_Static_assert(GIC_STATE_IRQS_VALID(LAYOUT_NR_IRQS), "the machine's GIC must fit the saved state");
 
 struct gic_dist_state {
 	uint32_t ctlr;

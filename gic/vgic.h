@@ -27,8 +27,9 @@ struct vgic {
 
 /* Creates the device and sets its addresses; call after creating all vCPUs. */
 int vgic_create(int vm_fd, unsigned nr_vcpus, struct vgic *out) __must_check;
-/* Sets the interrupt count and initialises it; no vCPU may be created after this. */
-int vgic_init(struct vgic *g) __must_check;
+/* Sets the interrupt count (private ones included) and initialises it; no vCPU
+ * may be created after this. */
+int vgic_init(struct vgic *g, uint32_t nr_irqs) __must_check;
 /* Raises or lowers a shared peripheral interrupt (INTID >= 32). */
 int vgic_set_spi(int vm_fd, unsigned intid, bool level) __must_check;
 void vgic_destroy(struct vgic *g);

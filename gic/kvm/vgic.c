@@ -57,9 +57,8 @@ err_close:
 	return ret;
 }
 
-int vgic_init(struct vgic *g)
+int vgic_init(struct vgic *g, uint32_t nr_irqs)
 {
-	uint32_t nr_irqs = LAYOUT_NR_IRQS;
 	int ret;
 
 	ret = kvm_set_attr(g->fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs);

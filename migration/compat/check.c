@@ -98,6 +98,14 @@ static void check_limits(const struct vm_desc *s, const struct host_desc *d, str
 		    "the guest address space needs %u bits, the destination's KVM supports %u", need, d->kvm.ipa_bits);
 }
 
+/* A host builds nr_irqs_min..nr_irqs in steps of 32 (one that does not say: nr_irqs only). */
+static bool gic_irqs_buildable(uint32_t n, const struct compat_gic *host)
+{
+	uint32_t lo = host->nr_irqs_min ? host->nr_irqs_min : host->nr_irqs;
+
+	return n >= lo && n <= host->nr_irqs && n % 32 == 0;
+}
+
 static void check_machine(const struct vm_desc *s, const struct host_desc *d, struct compat_report *r)
 {
 	const struct compat_gic *a = &s->gic, *b = &d->gic;
@@ -114,12 +122,14 @@ static void check_machine(const struct vm_desc *s, const struct host_desc *d, st
 	if (a->redist_base != b->redist_base || a->redist_stride != b->redist_stride ||
 	    a->redist_low_limit != b->redist_low_limit ||
 	    (s->max_vcpus > (a->redist_low_limit - a->redist_base) / (a->redist_stride ? a->redist_stride : 1) &&
-	     a->redist_high_base != b->redist_high_base) ||
-	    (a->nr_irqs && a->nr_irqs != b->nr_irqs))
+	     a->redist_high_base != b->redist_high_base))
 		ADD(r, "gic-layout", INC, "gic", "use a destination vmm with the same machine layout",
 		    "GIC redistributor layout differs: base 0x%" PRIx64 "/0x%" PRIx64 ", stride 0x%" PRIx64 "/0x%" PRIx64
-		    ", %u/%u interrupts (source/destination)",
-		    a->redist_base, b->redist_base, a->redist_stride, b->redist_stride, a->nr_irqs, b->nr_irqs);
+		    " (source/destination)", a->redist_base, b->redist_base, a->redist_stride, b->redist_stride);
+	if (a->nr_irqs && !gic_irqs_buildable(a->nr_irqs, b))
+		ADD(r, "gic-irqs", INC, "gic", "use a destination vmm that builds a GIC of this size",
+		    "the guest's GIC has %u interrupts, the destination builds %u to %u in steps of 32", a->nr_irqs,
+		    b->nr_irqs_min ? b->nr_irqs_min : b->nr_irqs, b->nr_irqs);
 	for (i = 0; i < s->max_vcpus && i < LAYOUT_MAX_VCPUS; i++) {
 		/* KVM's reset value of MPIDR_EL1 for vCPU id i (affinity only). */
 		uint64_t kvm = (i & 0xf) | (((uint64_t)(i >> 4) & 0xff) << 8) | (((uint64_t)(i >> 12) & 0xff) << 16);

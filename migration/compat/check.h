@@ -11,7 +11,7 @@
  *                 source's value, a feature given up); the fix says which
  * Codes: arch, format-major, format-minor, section-unknown, section-missing,
  * section-version, vcpu-limit, memory, ipa-size, smccc-filter, hotplug-abi,
- * gic-version, gic-layout, topology, register-unknown, register-extra,
+ * gic-version, gic-layout, gic-irqs, topology, register-unknown, register-extra,
  * id-reg-differs, id-reg-writable, pmu, sve, ptrauth, nisv, dirty-log.
  *
  * JSON ("schema": "vmm-compat-report/1"):

@@ -355,6 +355,8 @@ int dj_put_gic(struct json_object *o, const struct compat_gic *g)
 		ret = json_add_int(j, "version", g->version);
 	if (!ret)
 		ret = json_add_int(j, "nr_irqs", g->nr_irqs);
+	if (!ret && g->nr_irqs_min)
+		ret = json_add_int(j, "nr_irqs_min", g->nr_irqs_min);
 	if (!ret)
 		ret = dj_add_hex(j, "redist_base", g->redist_base);
 	if (!ret)
@@ -375,6 +377,8 @@ int dj_get_gic(struct json_object *o, struct compat_gic *g, struct mig_err *err)
 		ret = dj_u32(j, "version", true, 4, &g->version, err);
 	if (!ret)
 		ret = dj_u32(j, "nr_irqs", true, 1020, &g->nr_irqs, err);
+	if (!ret)
+		ret = dj_u32(j, "nr_irqs_min", false, 1020, &g->nr_irqs_min, err);
 	if (!ret)
 		ret = dj_u64(j, "redist_base", true, UINT64_MAX, &g->redist_base, err);
 	if (!ret)

@@ -40,7 +40,8 @@ struct compat_section {
 /* The vGIC a machine is built with. */
 struct compat_gic {
 	uint32_t version;          /* 3; 0: unknown / none */
-	uint32_t nr_irqs;
+	uint32_t nr_irqs;          /* a VM: what its GIC has; a host: the most it builds */
+	uint32_t nr_irqs_min;      /* a host: the fewest it builds (steps of 32); 0: nr_irqs only */
 	uint64_t redist_base;
 	uint64_t redist_stride;
 	uint64_t redist_low_limit; /* end of the first redistributor region */

@@ -136,6 +136,8 @@ static int describe(struct mig_reader *r, struct vm_desc *d, struct scratch *s, 
 		d->boot_vcpus = s->config.boot_vcpus;
 		d->max_vcpus = s->config.max_vcpus;
 		d->acpi = s->config.acpi;
+		if (!d->gic.nr_irqs)
+			d->gic.nr_irqs = s->config.gic_irqs; /* an offer: the machine section says it */
 	}
 	if (have_topo) {
 		d->max_vcpus = s->topology.max_vcpus;
@@ -165,7 +167,7 @@ int vm_desc_from_stream(const void *buf, size_t len, struct vm_desc *d, struct m
 	d->format_minor = r.hdr.minor;
 	d->arch = r.hdr.arch;
 	compat_build_gic(&d->gic); /* format 1 machines use this layout */
-	d->gic.nr_irqs = 0;
+	d->gic.nr_irqs = d->gic.nr_irqs_min = 0;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;

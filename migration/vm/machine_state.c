@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "gic/gic_state.h"
 #include "migration/format/vmstate.h"
 #include "migration/vm/machine_state.h"
 #include "vmm/arm64/memory_map.h"
@@ -26,6 +27,7 @@ int config_state_from(const struct vm_config *cfg, struct vm_config_state *st)
 	st->max_vcpus = cfg->max_vcpus;
 	st->acpi = cfg->acpi;
 	st->pmu = (uint8_t)cfg->pmu;
+	st->gic_irqs = cfg->gic_irqs ? cfg->gic_irqs : LAYOUT_NR_IRQS;
 	if (put(st->kernel, sizeof(st->kernel), cfg->kernel) || put(st->initrd, sizeof(st->initrd), cfg->initrd) ||
 	    put(st->cmdline, sizeof(st->cmdline), cfg->cmdline))
 		return -ENAMETOOLONG;
@@ -40,6 +42,7 @@ void config_state_to(const struct vm_config_state *st, struct vm_config *cfg)
 	cfg->max_vcpus = st->max_vcpus;
 	cfg->acpi = st->acpi;
 	cfg->pmu = (enum vm_pmu)st->pmu;
+	cfg->gic_irqs = st->gic_irqs;
 	cfg->kernel = (const char *)st->kernel;
 	cfg->initrd = st->initrd[0] ? (const char *)st->initrd : NULL;
 	cfg->cmdline = (const char *)st->cmdline;
@@ -108,9 +111,52 @@ static const struct vmstate_desc config_pmu_off_vmstate = {
 	.needed = config_pmu_off_needed, .post_load = config_pmu_off_post_load,
 };
 
+/*
+ * The GIC's interrupt count, when it is not the 256 every build before this
+ * subsection made: a build that predates it must refuse the machine (it builds
+ * 256 only), and a restore or destination must size the vGIC before the
+ * distributor's state arrives.
+ */
+#define CONFIG_LEGACY_GIC_IRQS 256u
+
+static void config_gic_irqs_pre_load(void *opaque)
+{
+	((struct vm_config_state *)opaque)->gic_irqs = CONFIG_LEGACY_GIC_IRQS;
+}
+
+static bool config_gic_irqs_needed(const void *opaque)
+{
+	return ((const struct vm_config_state *)opaque)->gic_irqs != CONFIG_LEGACY_GIC_IRQS;
+}
+
+static int config_gic_irqs_post_load(void *opaque, uint32_t version, struct mig_err *err)
+{
+	const struct vm_config_state *st = opaque;
+
+	(void)version;
+	if (!GIC_STATE_IRQS_VALID(st->gic_irqs)) {
+		mig_err_set(err, "machine: a GIC with %u interrupts (this vmm builds %u to %u in steps of 32)",
+			    st->gic_irqs, GIC_STATE_MIN_IRQS, GIC_STATE_MAX_IRQS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct vmstate_field config_gic_irqs_fields[] = {
+	VMS_U32(struct vm_config_state, gic_irqs),
+	VMS_END,
+};
+
+static const struct vmstate_desc config_gic_irqs_vmstate = {
+	.name = "gic-irqs", .version = 1, .min_version = 1, .size = sizeof(struct vm_config_state),
+	.fields = config_gic_irqs_fields, .needed = config_gic_irqs_needed,
+	.pre_load = config_gic_irqs_pre_load, .post_load = config_gic_irqs_post_load,
+};
+
 static const struct vmstate_subsection config_subsections[] = {
 	{ .desc = &config_pmu_on_vmstate },
 	{ .desc = &config_pmu_off_vmstate, .flags = VMS_SUB_MANDATORY },
+	{ .desc = &config_gic_irqs_vmstate, .flags = VMS_SUB_MANDATORY },
 	VMS_SUB_END,
 };
 

@@ -22,6 +22,7 @@ struct vm_config_state {
 	uint32_t max_vcpus;
 	bool acpi;
 	uint8_t pmu;                              /* enum vm_pmu: the 'pmu' / 'pmu-off' subsection */
+	uint32_t gic_irqs;                        /* the 'gic-irqs' subsection; absent: 256 */
 	uint8_t kernel[CONFIG_STATE_PATH_MAX];   /* NUL-terminated */
 	uint8_t initrd[CONFIG_STATE_PATH_MAX];   /* empty: none */
 	uint8_t cmdline[CONFIG_STATE_CMDLINE_MAX];

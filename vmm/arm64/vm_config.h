@@ -34,6 +34,7 @@ struct vm_config {
 	uint64_t mem_size;      /* bytes */
 	bool acpi;              /* ACPI boot (default) or device tree */
 	enum vm_pmu pmu;        /* --pmu on|off */
+	unsigned gic_irqs;      /* the GIC's interrupts; 0: LAYOUT_NR_IRQS (a restore: what was saved) */
 	const char *api_socket; /* QMP socket path, NULL: none */
 	unsigned nr_disks;      /* virtio-blk disks, in virtio-mmio slot order */
 	bool disks_defer_open;  /* live-migration destination: open the images at switch-over */

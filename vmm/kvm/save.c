@@ -99,6 +99,7 @@ int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t err
 		return ret;
 	}
 	s->config.pmu = vm->pmu ? VM_PMU_ON : VM_PMU_OFF; /* what was built, not what was asked */
+	s->config.gic_irqs = vm->gic.nr_irqs;
 	s->topology.max_vcpus = s->topology.nr_vcpus = vm->max_vcpus;
 	for (i = 0; i < vm->max_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];

@@ -131,9 +131,10 @@ static int create_vcpus_and_gic(struct vm *vm, char *errbuf, size_t errlen)
 		ERR("cannot create the GICv3 for %u vCPUs: %s", vm->max_vcpus, strerror(-ret));
 		return ret;
 	}
-	ret = vgic_init(&vm->gic);
+	ret = vgic_init(&vm->gic, vm->cfg.gic_irqs ? vm->cfg.gic_irqs : LAYOUT_NR_IRQS);
 	if (ret < 0) {
-		ERR("cannot initialise the GICv3: %s", strerror(-ret));
+		ERR("cannot initialise the GICv3 with %u interrupts: %s",
+		    vm->cfg.gic_irqs ? vm->cfg.gic_irqs : LAYOUT_NR_IRQS, strerror(-ret));
 		return ret;
 	}
 	for (i = 0; i < vm->max_vcpus; i++) {

@@ -163,7 +163,34 @@ Test(compat_check, smccc_filter_without_plugged_vcpus_needs_change)
 Test(compat_check, hotplug_abi) { dst->hotplug_abi = 2; expect("hotplug-abi", COMPAT_INCOMPATIBLE); }
 Test(compat_check, gic_version) { dst->gic.version = 4; expect("gic-version", COMPAT_INCOMPATIBLE); }
 Test(compat_check, gic_layout) { dst->gic.redist_stride = 0x40000; expect("gic-layout", COMPAT_INCOMPATIBLE); }
-Test(compat_check, gic_irqs) { dst->gic.nr_irqs = 128; expect("gic-layout", COMPAT_INCOMPATIBLE); }
+Test(compat_check, gic_irqs_more_than_built) { dst->gic.nr_irqs = 128; expect("gic-irqs", COMPAT_INCOMPATIBLE); }
+
+Test(compat_check, gic_irqs_range)
+{
+	static const struct { uint32_t src, min, max; bool ok; } cases[] = {
+		{ 256, 64, 256, true },  /* an older build's guest on this build */
+		{ 64, 64, 256, true },   /* this build's guest */
+		{ 96, 64, 256, true },
+		{ 72, 64, 256, false },  /* not a multiple of 32 */
+		{ 32, 64, 256, false },
+		{ 64, 0, 256, false },   /* an older build: 256 only */
+		{ 256, 0, 256, true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		src->gic.nr_irqs = cases[i].src;
+		dst->gic.nr_irqs_min = cases[i].min;
+		dst->gic.nr_irqs = cases[i].max;
+		if (cases[i].ok) {
+			compat_check(src, dst, rep);
+			cr_assert_null(find("gic-irqs"), "case %zu: %u in %u..%u", i, cases[i].src, cases[i].min,
+				       cases[i].max);
+			cr_assert(compat_report_ok(rep), "case %zu", i);
+		} else {
+			expect("gic-irqs", COMPAT_INCOMPATIBLE);
+		}
+	}
+}
 Test(compat_check, topology) { src->mpidrs[3] = 0x100; expect("topology", COMPAT_INCOMPATIBLE); }
 
 static int cmp_u64(const void *a, const void *b)

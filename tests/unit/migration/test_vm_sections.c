@@ -70,6 +70,9 @@ Test(vm_sections, vcpu_state)
 	free(b);
 }
 
+static int load_as(const struct vmstate_desc *writer, const struct vmstate_desc *reader, const void *in, void *out,
+		   struct mig_err *err);
+
 Test(vm_sections, gic_states)
 {
 	struct gic_dist_state d1, d2;
@@ -80,6 +83,14 @@ Test(vm_sections, gic_states)
 	memset(&d2, 0, sizeof(d2));
 	roundtrip(&gic_dist_vmstate, &d1, &d2);
 	cr_assert_eq(memcmp(&d1, &d2, sizeof(d1)), 0);
+	/* The sizes a GIC may have load (an older build's 256 too); others are refused. */
+	for (unsigned n = 0; n <= 320; n += 8) {
+		struct mig_err err = { "" };
+
+		d1.nr_irqs = n;
+		cr_assert_eq(load_as(&gic_dist_vmstate, &gic_dist_vmstate, &d1, &d2, &err) == 0,
+			     n >= 64 && n <= 256 && n % 32 == 0, "%u interrupts: %s", n, err.msg);
+	}
 	memset(&c1, 0, sizeof(c1));
 	fill(&c1.priority0, sizeof(c1.priority0), 2);
 	c1.mpidr = 0x100000102ULL;
@@ -155,8 +166,9 @@ Test(vm_sections, machine_pmu_choice)
 	static const enum vm_pmu choices[] = { VM_PMU_AUTO, VM_PMU_ON, VM_PMU_OFF };
 	struct vmstate_desc old = config_vmstate;
 	struct vm_config_state m1, m2;
+	/* 256 interrupts: no 'gic-irqs' subsection, so the older reader sees the PMU choice alone. */
 	struct vm_config cfg = { .kernel = "/k/Image", .cmdline = "c", .boot_vcpus = 1, .max_vcpus = 2,
-				 .mem_size = 512ULL << 20 }, back;
+				 .mem_size = 512ULL << 20, .gic_irqs = 256 }, back;
 	struct mig_err err = { "" };
 	unsigned i;
 
@@ -179,6 +191,51 @@ Test(vm_sections, machine_pmu_choice)
 	cr_assert_eq(config_state_from(&cfg, &m1), 0);
 	cr_assert_eq(load_as(&old, &config_vmstate, &m1, &m2, &err), 0, "%s", err.msg);
 	cr_assert_eq(m2.pmu, VM_PMU_AUTO);
+}
+
+/* The GIC's size travels in the machine section ('gic-irqs', mandatory) unless it is
+ * the 256 every older build made: an older build refuses a smaller one, a stream
+ * without it (an older build's) loads as 256, and a count no GIC can have is refused. */
+Test(vm_sections, machine_gic_irqs)
+{
+	static const unsigned counts[] = { 0, 64, 96, 256 };
+	struct vmstate_desc old = config_vmstate;
+	struct vm_config_state m1, m2;
+	struct vm_config cfg = { .kernel = "/k/Image", .cmdline = "c", .boot_vcpus = 1, .max_vcpus = 2,
+				 .mem_size = 512ULL << 20, .pmu = VM_PMU_ON }, back;
+	struct mig_err err = { "" };
+	unsigned i;
+
+	old.subsections = NULL;
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		unsigned want = counts[i] ? counts[i] : LAYOUT_NR_IRQS;
+
+		cfg.gic_irqs = counts[i];
+		cr_assert_eq(config_state_from(&cfg, &m1), 0);
+		memset(&m2, 0x55, sizeof(m2));
+		roundtrip(&config_vmstate, &m1, &m2);
+		config_state_to(&m2, &back);
+		cr_assert_eq(back.gic_irqs, want, "%u interrupts came back as %u", want, back.gic_irqs);
+		err.msg[0] = 0;
+		cr_assert_eq(load_as(&config_vmstate, &old, &m1, &m2, &err) < 0, want != 256, "%u: %s", want,
+			     err.msg);
+		if (want != 256)
+			cr_assert(strstr(err.msg, "gic-irqs"), "got: %s", err.msg);
+	}
+	/* An older stream (no subsection at all) read by this build. */
+	cr_assert_eq(config_state_from(&cfg, &m1), 0);
+	cr_assert_eq(load_as(&old, &config_vmstate, &m1, &m2, &err), 0, "%s", err.msg);
+	cr_assert_eq(m2.gic_irqs, 256);
+	/* Counts no GIC can have. */
+	for (i = 0; i < 3; i++) {
+		static const unsigned bad[] = { 32, 72, 288 };
+
+		cfg.gic_irqs = bad[i];
+		cr_assert_eq(config_state_from(&cfg, &m1), 0);
+		err.msg[0] = 0;
+		cr_assert_lt(load_as(&config_vmstate, &config_vmstate, &m1, &m2, &err), 0, "%u loaded", bad[i]);
+		cr_assert(strstr(err.msg, "GIC with"), "%u: %s", bad[i], err.msg);
+	}
 }
 
 /* A CPU_ON accepted but not applied when the vCPU paused is saved and loads back
