@@ -312,6 +312,7 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	t_log = clock_now_ns();
 	if (ret)
 		mig_err_set(&merr, "cannot read the dirty log: %s", strerror(-ret));
+	ram_sender_final(s);
 	if (!ret)
 		ret = send_dirty(m, s, &dirty, &raw, &merr);
 	t_sent = clock_now_ns();
@@ -375,11 +376,12 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 		const struct compress_ctl *cc = ram_sender_ctl(s);
 
 		log_info("zstd: %llu of %llu batches compressed; %llu sent raw untried because raw batches moved RAM "
-			 "faster (probes won by zstd %llu, by raw %llu; raw's rate over zstd's %.2f %.2f %.2f %.2f)",
+			 "faster (probes won by zstd %llu, by raw %llu; raw's rate over zstd's %.2f %.2f %.2f %.2f); "
+			 "the switch-over's pages %s",
 			 (unsigned long long)xs->compressed_batches, (unsigned long long)xs->batches,
 			 (unsigned long long)xs->raw_chosen_batches, (unsigned long long)cc->runs_zstd,
 			 (unsigned long long)cc->runs_raw, cc->raw_vs_zstd[0], cc->raw_vs_zstd[1], cc->raw_vs_zstd[2],
-			 cc->raw_vs_zstd[3]);
+			 cc->raw_vs_zstd[3], compress_ctl_use_zstd(cc) ? "tried zstd" : "went raw");
 	}
 	log_info("dirty log (bitmap, re-protected after each read): %llu reads in the passes, %.2f ms in all, "
 		 "the longest %.2f ms", (unsigned long long)log_reads, (double)log_ns / 1e6, (double)log_max_ns / 1e6);

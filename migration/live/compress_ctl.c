@@ -23,11 +23,22 @@ bool compress_ctl_use_zstd(const struct compress_ctl *c)
 	return c->phase == COMPRESS_CTL_PROBING ? probe_zstd(c) : c->best_zstd;
 }
 
+void compress_ctl_final(struct compress_ctl *c)
+{
+	if (c->last_raw_vs_zstd > 0)
+		c->best_zstd = c->last_raw_vs_zstd <= 1.0;
+	else
+		c->best_zstd = compress_ctl_use_zstd(c);
+	c->phase = COMPRESS_CTL_FINAL;
+}
+
 void compress_ctl_sent(struct compress_ctl *c, uint64_t raw_bytes, uint64_t now_ns)
 {
 	bool z = probe_zstd(c);
 	double raw, zstd;
 
+	if (c->phase == COMPRESS_CTL_FINAL)
+		return;
 	c->done++;
 	if (c->phase == COMPRESS_CTL_RUN_BEST) {
 		if (c->done >= COMPRESS_CTL_RUN) {
@@ -58,8 +69,9 @@ void compress_ctl_sent(struct compress_ctl *c, uint64_t raw_bytes, uint64_t now_
 	raw = (double)c->bytes[0] * (double)c->ns[1];
 	zstd = (double)c->bytes[1] * (double)c->ns[0];
 	c->best_zstd = raw * 100.0 <= zstd * (100.0 + COMPRESS_CTL_TIE_PCT);
-	if (c->runs_zstd + c->runs_raw < 4 && zstd > 0)
-		c->raw_vs_zstd[c->runs_zstd + c->runs_raw] = raw / zstd;
+	c->last_raw_vs_zstd = zstd > 0 ? raw / zstd : 0;
+	if (c->runs_zstd + c->runs_raw < 4)
+		c->raw_vs_zstd[c->runs_zstd + c->runs_raw] = c->last_raw_vs_zstd;
 	if (c->best_zstd)
 		c->runs_zstd++;
 	else

@@ -32,7 +32,7 @@
 #define COMPRESS_CTL_RUN 256u
 #define COMPRESS_CTL_TIE_PCT 30u
 
-enum compress_ctl_phase { COMPRESS_CTL_PROBING, COMPRESS_CTL_RUN_BEST };
+enum compress_ctl_phase { COMPRESS_CTL_PROBING, COMPRESS_CTL_RUN_BEST, COMPRESS_CTL_FINAL };
 
 struct compress_ctl {
 	enum compress_ctl_phase phase;
@@ -45,6 +45,7 @@ struct compress_ctl {
 	bool best_zstd;     /* the mode of the current run */
 	uint64_t runs_zstd, runs_raw; /* how often each mode won */
 	double raw_vs_zstd[4];        /* raw's rate over zstd's in the first probes (logged) */
+	double last_raw_vs_zstd;      /* the same, of the latest probe; 0: none finished */
 };
 
 /* warmup: the sends that can be queued at once (channels x frames per channel). */
@@ -53,5 +54,12 @@ void compress_ctl_init(struct compress_ctl *c, unsigned warmup);
 bool compress_ctl_use_zstd(const struct compress_ctl *c);
 /* A batch of raw_bytes input bytes was handed to its channel at now_ns. */
 void compress_ctl_sent(struct compress_ctl *c, uint64_t raw_bytes, uint64_t now_ns);
+/*
+ * The guest is paused: what is left is the downtime, not the bytes. From now on
+ * every batch goes in the mode that moved RAM faster in the latest finished
+ * probe, with no margin for zstd and no more probing; before any probe finished,
+ * the current mode stays.
+ */
+void compress_ctl_final(struct compress_ctl *c);
 
 #endif

@@ -258,6 +258,12 @@ int ram_sender_sync(struct ram_sender *s, uint32_t pass, struct mig_err *e)
 	return 0;
 }
 
+void ram_sender_final(struct ram_sender *s)
+{
+	if (s->adaptive)
+		compress_ctl_final(&s->ctl);
+}
+
 int ram_sender_finish(struct ram_sender *s, struct mig_err *e)
 {
 	int ret;

@@ -42,6 +42,8 @@ int ram_sender_send_range(struct ram_sender *s, uint64_t gpa, const void *host, 
 			  unsigned batch_pages, struct mig_err *e) __must_check;
 /* Ends pass `pass` (0, 1, ...) on every channel and waits until the receiver applied it. */
 int ram_sender_sync(struct ram_sender *s, uint32_t pass, struct mig_err *e) __must_check;
+/* The guest is paused: the rest goes in the faster mode, no more probes (compress_ctl_final). */
+void ram_sender_final(struct ram_sender *s);
 /* Sends END on every channel and waits until every send is out. */
 int ram_sender_finish(struct ram_sender *s, struct mig_err *e) __must_check;
 

@@ -128,3 +128,41 @@ Test(compress_ctl, empty_batches_and_no_warmup)
 	cr_assert_eq(c.phase, COMPRESS_CTL_RUN_BEST);
 	cr_assert(compress_ctl_use_zstd(&c), "no evidence: zstd");
 }
+
+/* At the switch-over the faster mode of the latest probe runs, without the tie
+ * margin, and nothing is probed any more. */
+Test(compress_ctl, the_switchover_takes_the_faster_mode)
+{
+	struct compress_ctl c;
+	uint64_t now = 0;
+	unsigned i;
+
+	/* Raw a little faster: a tie during the passes (zstd runs), raw at the switch-over. */
+	compress_ctl_init(&c, WARMUP);
+	cr_assert(run_probes(&c, &now, 1000 + 10 * (COMPRESS_CTL_TIE_PCT - 2), 1000));
+	compress_ctl_final(&c);
+	for (i = 0; i < 4 * COMPRESS_CTL_RUN; i++) {
+		cr_assert_not(compress_ctl_use_zstd(&c), "final batch %u", i);
+		compress_ctl_sent(&c, BATCH, now += 10);
+	}
+	cr_assert_eq(c.phase, COMPRESS_CTL_FINAL);
+	/* zstd faster: it stays. */
+	compress_ctl_init(&c, WARMUP);
+	cr_assert(run_probes(&c, &now, 1000, 3000));
+	compress_ctl_final(&c);
+	cr_assert(compress_ctl_use_zstd(&c));
+	/* Mid-probe, the latest finished probe decides, not the window under way. */
+	compress_ctl_init(&c, WARMUP);
+	cr_assert_not(run_probes(&c, &now, 4000, 1000));
+	for (i = 0; i < COMPRESS_CTL_RUN + 1; i++)
+		compress_ctl_sent(&c, BATCH, now += 1000);
+	cr_assert_eq(c.phase, COMPRESS_CTL_PROBING);
+	cr_assert(compress_ctl_use_zstd(&c), "a zstd window is under way");
+	compress_ctl_final(&c);
+	cr_assert_not(compress_ctl_use_zstd(&c), "raw won the latest probe");
+	/* No probe finished yet: the current mode stays. */
+	compress_ctl_init(&c, WARMUP);
+	compress_ctl_sent(&c, BATCH, now += 10);
+	compress_ctl_final(&c);
+	cr_assert(compress_ctl_use_zstd(&c));
+}
