@@ -23,12 +23,19 @@ bool compress_ctl_use_zstd(const struct compress_ctl *c)
 	return c->phase == COMPRESS_CTL_PROBING ? probe_zstd(c) : c->best_zstd;
 }
 
+/* raw's rate over zstd's as bytes[0] / ns[0] against bytes[1] / ns[1], cross-multiplied. */
+static void rates(const uint64_t bytes[2], const uint64_t ns[2], double *raw, double *zstd)
+{
+	*raw = (double)bytes[0] * (double)ns[1];
+	*zstd = (double)bytes[1] * (double)ns[0];
+}
+
 void compress_ctl_final(struct compress_ctl *c)
 {
-	if (c->last_raw_vs_zstd > 0)
-		c->best_zstd = c->last_raw_vs_zstd <= 1.0;
-	else
-		c->best_zstd = compress_ctl_use_zstd(c);
+	double raw, zstd;
+
+	rates(c->all_bytes, c->all_ns, &raw, &zstd);
+	c->best_zstd = raw > 0 || zstd > 0 ? zstd >= raw : compress_ctl_use_zstd(c);
 	c->phase = COMPRESS_CTL_FINAL;
 }
 
@@ -64,14 +71,15 @@ void compress_ctl_sent(struct compress_ctl *c, uint64_t raw_bytes, uint64_t now_
 	c->done = 0;
 	if (++c->window < 2 * COMPRESS_CTL_ROUNDS)
 		return;
-	/* Raw must move RAM faster than zstd by more than the tie margin:
-	 * bytes[0] / ns[0] > bytes[1] / ns[1] * (1 + margin), cross-multiplied. */
-	raw = (double)c->bytes[0] * (double)c->ns[1];
-	zstd = (double)c->bytes[1] * (double)c->ns[0];
+	/* Raw must move RAM faster than zstd by more than the tie margin. */
+	rates(c->bytes, c->ns, &raw, &zstd);
 	c->best_zstd = raw * 100.0 <= zstd * (100.0 + COMPRESS_CTL_TIE_PCT);
-	c->last_raw_vs_zstd = zstd > 0 ? raw / zstd : 0;
-	if (c->runs_zstd + c->runs_raw < 4)
-		c->raw_vs_zstd[c->runs_zstd + c->runs_raw] = c->last_raw_vs_zstd;
+	if (c->runs_zstd + c->runs_raw < 4 && zstd > 0)
+		c->raw_vs_zstd[c->runs_zstd + c->runs_raw] = raw / zstd;
+	for (unsigned m = 0; m < 2; m++) {
+		c->all_bytes[m] += c->bytes[m];
+		c->all_ns[m] += c->ns[m];
+	}
 	if (c->best_zstd)
 		c->runs_zstd++;
 	else

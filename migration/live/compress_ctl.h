@@ -45,7 +45,7 @@ struct compress_ctl {
 	bool best_zstd;     /* the mode of the current run */
 	uint64_t runs_zstd, runs_raw; /* how often each mode won */
 	double raw_vs_zstd[4];        /* raw's rate over zstd's in the first probes (logged) */
-	double last_raw_vs_zstd;      /* the same, of the latest probe; 0: none finished */
+	uint64_t all_bytes[2], all_ns[2]; /* bytes[] and ns[] summed over every finished probe */
 };
 
 /* warmup: the sends that can be queued at once (channels x frames per channel). */
@@ -56,9 +56,10 @@ bool compress_ctl_use_zstd(const struct compress_ctl *c);
 void compress_ctl_sent(struct compress_ctl *c, uint64_t raw_bytes, uint64_t now_ns);
 /*
  * The guest is paused: what is left is the downtime, not the bytes. From now on
- * every batch goes in the mode that moved RAM faster in the latest finished
- * probe, with no margin for zstd and no more probing; before any probe finished,
- * the current mode stays.
+ * every batch goes in the mode that moved RAM faster over all the probes of the
+ * migration (all of their bytes over all of their time: the guest's RAM as a
+ * whole, not the one stretch the latest probe saw), with no margin for zstd and
+ * no more probing; before any probe finished, the current mode stays.
  */
 void compress_ctl_final(struct compress_ctl *c);
 

@@ -129,8 +129,8 @@ Test(compress_ctl, empty_batches_and_no_warmup)
 	cr_assert(compress_ctl_use_zstd(&c), "no evidence: zstd");
 }
 
-/* At the switch-over the faster mode of the latest probe runs, without the tie
- * margin, and nothing is probed any more. */
+/* At the switch-over the mode that was faster over all probes runs, without the
+ * tie margin, and nothing is probed any more. */
 Test(compress_ctl, the_switchover_takes_the_faster_mode)
 {
 	struct compress_ctl c;
@@ -159,7 +159,15 @@ Test(compress_ctl, the_switchover_takes_the_faster_mode)
 	cr_assert_eq(c.phase, COMPRESS_CTL_PROBING);
 	cr_assert(compress_ctl_use_zstd(&c), "a zstd window is under way");
 	compress_ctl_final(&c);
-	cr_assert_not(compress_ctl_use_zstd(&c), "raw won the latest probe");
+	cr_assert_not(compress_ctl_use_zstd(&c), "raw won the finished probe");
+	/* All probes count, not the latest alone: raw 4 times as fast, then zstd 1.5 times. */
+	compress_ctl_init(&c, WARMUP);
+	cr_assert_not(run_probes(&c, &now, 4000, 1000));
+	for (i = 0; i < COMPRESS_CTL_RUN; i++)
+		compress_ctl_sent(&c, BATCH, now += 1000);
+	cr_assert(run_probes(&c, &now, 1000, 1500), "zstd wins the second probe");
+	compress_ctl_final(&c);
+	cr_assert_not(compress_ctl_use_zstd(&c), "raw moved more RAM per second over both probes");
 	/* No probe finished yet: the current mode stays. */
 	compress_ctl_init(&c, WARMUP);
 	compress_ctl_sent(&c, BATCH, now += 10);
