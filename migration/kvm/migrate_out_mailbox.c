@@ -82,6 +82,10 @@ void mig_mail_serve(struct migrate_out *m, enum mail_op op)
 		}
 		break;
 	case MAIL_SWITCHOVER:
+		/* An eject the guest made before the pause but the control thread had not yet
+		 * turned into a park completes in this settle, as the source stops running the
+		 * guest: its DEVICE_DELETED goes to the destination's clients too. */
+		vm_unplug_log_start(m->vm);
 		ret = mig_mail_pause_and_settle(m);
 		if (!ret) {
 			/* Paused and drained: nothing writes guest RAM any more, so the migration thread
@@ -104,6 +108,7 @@ void mig_mail_serve(struct migrate_out *m, enum mail_op op)
 					m->disks_released = true;
 			}
 		}
+		vm_unplug_log_stop(m->vm);
 		break;
 	case MAIL_RESUME:
 		pthread_mutex_lock(&m->lock);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 
 #include "migration/vm/topology.h"
 
@@ -70,6 +71,23 @@ int topology_check(const struct topology_state *t, struct mig_err *err)
 		mig_err_set(err, "no vCPU is enabled");
 		return -EINVAL;
 	}
+	if (t->nr_unplugged > TOPOLOGY_MAX_UNPLUGS) {
+		mig_err_set(err, "%" PRIu32 " unplugged vCPUs listed, at most %u", t->nr_unplugged,
+			    TOPOLOGY_MAX_UNPLUGS);
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < t->nr_unplugged; i++) {
+		const struct topology_unplug *u = &t->unplugged[i];
+
+		if (u->id >= t->max_vcpus || t->vcpus[u->id].enabled) {
+			mig_err_set(err, "unplugged vCPU %" PRIu32 " is not a parked vCPU", u->id);
+			return -EINVAL;
+		}
+		if (!u->dev_id[0] || !memchr(u->dev_id, 0, sizeof(u->dev_id))) {
+			mig_err_set(err, "unplugged vCPU %" PRIu32 " has no terminated device id", u->id);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -78,6 +96,43 @@ static int topology_post_load(void *opaque, uint32_t version __unused, struct mi
 	return topology_check(opaque, err);
 }
 
+static const struct vmstate_field unplug_fields[] = {
+	VMS_U32(struct topology_unplug, id),
+	VMS_BUFFER(struct topology_unplug, dev_id),
+	VMS_END,
+};
+
+static const struct vmstate_desc unplug_vmstate = {
+	.name = "topology-unplug", .version = 1, .min_version = 1,
+	.size = sizeof(struct topology_unplug), .fields = unplug_fields,
+};
+
+static const struct vmstate_field unplugged_fields[] = {
+	VMS_STRUCT_VARRAY(struct topology_state, unplugged, nr_unplugged, unplug_vmstate, struct topology_unplug),
+	VMS_END,
+};
+
+static bool unplugged_needed(const void *opaque)
+{
+	return ((const struct topology_state *)opaque)->nr_unplugged > 0;
+}
+
+static void unplugged_pre_load(void *opaque)
+{
+	((struct topology_state *)opaque)->nr_unplugged = 0;
+}
+
+/* Optional: a destination that predates it runs the guest the same, without the events. */
+static const struct vmstate_desc unplugged_vmstate = {
+	.name = "unplugged", .version = 1, .min_version = 1, .size = sizeof(struct topology_state),
+	.fields = unplugged_fields, .needed = unplugged_needed, .pre_load = unplugged_pre_load,
+};
+
+static const struct vmstate_subsection topology_subsections[] = {
+	{ .desc = &unplugged_vmstate },
+	VMS_SUB_END,
+};
+
 const struct vmstate_desc topology_vmstate = {
 	.name = TOPOLOGY_SECTION,
 	.version = 1,
@@ -85,4 +140,5 @@ const struct vmstate_desc topology_vmstate = {
 	.size = sizeof(struct topology_state),
 	.fields = topology_fields,
 	.post_load = topology_post_load,
+	.subsections = topology_subsections,
 };

@@ -30,17 +30,35 @@ struct topology_vcpu {
 	bool cold_booted;    /* one of --cpus boot: never unpluggable */
 };
 
+/*
+ * A vCPU whose unplug completed on a live migration's source at the switchover
+ * (the guest ejected it just before the pause; the source parked it while it
+ * settled the state): the destination emits DEVICE_DELETED for it once it runs
+ * the guest, so a device_del issued on the source right before the stop-and-copy
+ * completes on the destination whichever side the eject landed on. Only
+ * migration streams carry them (optional subsection 'unplugged').
+ */
+#define TOPOLOGY_MAX_UNPLUGS 64
+#define TOPOLOGY_DEV_ID_LEN 32
+struct topology_unplug {
+	uint32_t id;                          /* the vCPU, parked now */
+	uint8_t dev_id[TOPOLOGY_DEV_ID_LEN];  /* its QMP device id then, NUL-terminated */
+};
+
 struct topology_state {
 	uint32_t max_vcpus;
 	uint32_t nr_vcpus; /* entries in use in vcpus[]: always max_vcpus */
 	struct topology_vcpu vcpus[TOPOLOGY_MAX_VCPUS];
+	uint32_t nr_unplugged;
+	struct topology_unplug unplugged[TOPOLOGY_MAX_UNPLUGS];
 };
 
 extern const struct vmstate_desc topology_vmstate;
 
 /* Consistency: 1 ≤ max_vcpus ≤ TOPOLOGY_MAX_VCPUS, one entry per possible vCPU
  * with id == index, unique MPIDRs, powered_on/cold_booted ⇒ enabled ⇒ accessible,
- * at least one vCPU enabled. The post_load hook; also for writers. */
+ * at least one vCPU enabled; each unplugged entry names a parked vCPU with a
+ * terminated, non-empty device id. The post_load hook; also for writers. */
 int topology_check(const struct topology_state *t, struct mig_err *err) __must_check;
 
 #endif

@@ -234,6 +234,8 @@ static int in_take_vm(void *ctx, struct vm *vm, const struct vm_config_state *cf
 		return ret;
 	}
 	runner_emit(r, "RESUME", NULL);
+	/* device_del requests the source completed while it migrated the guest. */
+	vm_announce_migrated_unplugs(vm);
 	return 0;
 }
 

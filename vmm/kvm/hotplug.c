@@ -178,6 +178,37 @@ void vm_queue_ost(struct vm *vm, unsigned idx, uint32_t event, uint32_t status)
 	vm_request_exit(vm, VM_EXIT_NONE);
 }
 
+static void device_deleted(struct vm *vm, const char *id)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/machine/peripheral/%s", id);
+	if (vm->hooks && vm->hooks->device_deleted)
+		vm->hooks->device_deleted(vm->hooks_ctx, id, path);
+}
+
+void vm_unplug_log_start(struct vm *vm)
+{
+	vm->unplug_log_on = true;
+	vm->nr_unplugs = 0;
+}
+
+void vm_unplug_log_stop(struct vm *vm)
+{
+	vm->unplug_log_on = false;
+	vm->nr_unplugs = 0;
+}
+
+void vm_announce_migrated_unplugs(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_unplugs; i++) {
+		log_info("vCPU %u ('%s') was unplugged on the source during the migration",
+			 (unsigned)vm->unplugs[i].id, (const char *)vm->unplugs[i].dev_id);
+		device_deleted(vm, (const char *)vm->unplugs[i].dev_id);
+	}
+	vm->nr_unplugs = 0;
+}
+
 void vm_hotplug_process(struct vm *vm)
 {
 	unsigned i;
@@ -186,7 +217,7 @@ void vm_hotplug_process(struct vm *vm)
 		return;
 	for (i = 0; i < vm->max_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		char id[sizeof(v->dev_id)], path[96];
+		char id[sizeof(v->dev_id)];
 		bool eject;
 
 		pthread_mutex_lock(&v->lock);
@@ -196,9 +227,18 @@ void vm_hotplug_process(struct vm *vm)
 			continue;
 		vcpu_park(v, id, sizeof(id));
 		log_info("vCPU %u ('%s') unplugged and parked", i, id);
-		snprintf(path, sizeof(path), "/machine/peripheral/%s", id);
-		if (vm->hooks && vm->hooks->device_deleted)
-			vm->hooks->device_deleted(vm->hooks_ctx, id, path);
+		if (vm->unplug_log_on && id[0]) {
+			if (vm->nr_unplugs < TOPOLOGY_MAX_UNPLUGS) {
+				struct topology_unplug *u = &vm->unplugs[vm->nr_unplugs++];
+
+				u->id = i;
+				snprintf((char *)u->dev_id, sizeof(u->dev_id), "%s", id);
+			} else {
+				log_warn("more than %u vCPUs unplugged during the migration: the destination "
+					 "announces the first %u", TOPOLOGY_MAX_UNPLUGS, TOPOLOGY_MAX_UNPLUGS);
+			}
+		}
+		device_deleted(vm, id);
 	}
 	for (struct ost_report r; ost_queue_pop(&vm->ost, &r);) {
 		char id[32];

@@ -101,6 +101,9 @@ int vm_state_collect(struct vm *vm, struct vm_saved *s, char *errbuf, size_t err
 	s->config.pmu = vm->pmu ? VM_PMU_ON : VM_PMU_OFF; /* what was built, not what was asked */
 	s->config.gic_irqs = vm->gic.nr_irqs;
 	s->topology.max_vcpus = s->topology.nr_vcpus = vm->max_vcpus;
+	/* Only a migration's source logs unplugs; a snapshot carries none. */
+	s->topology.nr_unplugged = vm->unplug_log_on ? vm->nr_unplugs : 0;
+	memcpy(s->topology.unplugged, vm->unplugs, s->topology.nr_unplugged * sizeof(vm->unplugs[0]));
 	for (i = 0; i < vm->max_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		bool enabled = v->admin == VCPU_ENABLED;
@@ -207,6 +210,10 @@ int vm_state_apply(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errle
 		ERR("cannot restore the GIC: %s", strerror(-ret));
 		return ret;
 	}
+	/* Announced once the guest runs here (vm_announce_migrated_unplugs). */
+	vm->unplug_log_on = false;
+	vm->nr_unplugs = s->topology.nr_unplugged;
+	memcpy(vm->unplugs, s->topology.unplugged, vm->nr_unplugs * sizeof(vm->unplugs[0]));
 	if (vm->cpuhp_ready) {
 		ret = cpuhp_load(&vm->cpuhp, &s->cpuhp);
 		if (ret < 0) {

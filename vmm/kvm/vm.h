@@ -14,6 +14,7 @@
 #include "hotplug/cpuhp.h"
 #include "hotplug/ged.h"
 #include "hotplug/ost.h"
+#include "migration/vm/topology.h"
 #include "vmm/arm64/boot_plan.h"
 #include "vmm/arm64/vm_config.h"
 #include "vmm/core/compiler.h"
@@ -87,6 +88,12 @@ struct vm {
 	struct ost_queue ost;   /* guest _OST reports, for the control thread */
 	bool ost_ready;
 	uint64_t last_plug_ns;  /* device_add received → GED interrupt raised */
+	/* Unplugs for a live migration's destination (topology 'unplugged'): on the source,
+	 * those completed at the switchover (vm_unplug_log_start; collected with the state);
+	 * on the destination, those to announce once it runs the guest. */
+	bool unplug_log_on;
+	uint32_t nr_unplugs;
+	struct topology_unplug unplugs[TOPOLOGY_MAX_UNPLUGS];
 #define VM_MAX_ID_REGS 16
 	uint64_t boot_id_regs[VM_MAX_ID_REGS];
 
@@ -138,6 +145,14 @@ enum vm_exit vm_process_events(struct vm *vm);
 int vm_cpu_set_plugged(struct vm *vm, unsigned idx, const char *id) __must_check;
 /* The guest ejected vCPU idx (a vCPU thread): accept it if the vCPU is off. */
 int vm_cpu_eject(struct vm *vm, unsigned idx);
+/* A live migration's switchover: the unplugs the guest's ejects complete from now
+ * on are logged, and the state collected carries them, until vm_unplug_log_stop
+ * (after the final collect). Control thread. */
+void vm_unplug_log_start(struct vm *vm);
+void vm_unplug_log_stop(struct vm *vm);
+/* The destination runs the guest: DEVICE_DELETED (the device_deleted hook) for every
+ * unplug the source completed during the migration. Control thread. */
+void vm_announce_migrated_unplugs(struct vm *vm);
 /* Queues a guest _OST report (any thread). */
 void vm_queue_ost(struct vm *vm, unsigned idx, uint32_t event, uint32_t status);
 

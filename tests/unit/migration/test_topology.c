@@ -103,3 +103,35 @@ Test(migration_topology, inconsistent_states_rejected)
 	in.max_vcpus = 0;
 	expect_err(round_trip(&in, &out), -EINVAL, "max_vcpus 0 outside [1, 512]");
 }
+
+/* Unplugs a migration's source completed travel to the destination (optional
+ * subsection 'unplugged'); a stream without them loads none; each must name a
+ * parked vCPU and a terminated device id. */
+Test(migration_topology, unplugged_during_migration)
+{
+	static struct topology_state in, out;
+
+	fill(&in, 6, 2, 2); /* 0-1 boot, 2-3 plugged, 4-5 parked */
+	in.nr_unplugged = 2;
+	in.unplugged[0] = (struct topology_unplug){ .id = 5, .dev_id = "core5" };
+	in.unplugged[1] = (struct topology_unplug){ .id = 4, .dev_id = "core4" };
+	memset(&out, 0xff, sizeof(out));
+	cr_assert_eq(round_trip(&in, &out), 0, "%s", err.msg);
+	cr_assert_eq(out.nr_unplugged, 2);
+	cr_assert_eq(memcmp(out.unplugged, in.unplugged, 2 * sizeof(in.unplugged[0])), 0);
+	/* None: not written, and a loaded state has none. */
+	in.nr_unplugged = 0;
+	memset(&out, 0xff, sizeof(out));
+	cr_assert_eq(round_trip(&in, &out), 0, "%s", err.msg);
+	cr_assert_eq(out.nr_unplugged, 0);
+	/* An enabled vCPU, a vCPU beyond max, an empty or unterminated id: refused. */
+	in.nr_unplugged = 1;
+	in.unplugged[0] = (struct topology_unplug){ .id = 3, .dev_id = "core3" };
+	expect_err(round_trip(&in, &out), -EINVAL, "not a parked vCPU");
+	in.unplugged[0] = (struct topology_unplug){ .id = 6, .dev_id = "core6" };
+	expect_err(round_trip(&in, &out), -EINVAL, "not a parked vCPU");
+	in.unplugged[0] = (struct topology_unplug){ .id = 4 };
+	expect_err(round_trip(&in, &out), -EINVAL, "device id");
+	memset(in.unplugged[0].dev_id, 'x', sizeof(in.unplugged[0].dev_id));
+	expect_err(round_trip(&in, &out), -EINVAL, "device id");
+}
