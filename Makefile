@@ -203,7 +203,7 @@ demo: all
 check-fresh:
 	tools/check-fresh.sh
 # Native transport benchmark (TLS + zstd over loopback) against `openssl speed` on
-# this machine. Not part of `make bench`, which runs on the arm64 test host.
+# this machine; `make bench` runs it first, then the test host's bench tier.
 $(BENCH_NATIVE): $(NATIVE_DIR)/obj/tests/bench/transport_bench.o $(NATIVE_DIR)/obj/tests/unit/live/live_test.o \
 		$(NATIVE_LIB)
 	@echo "  LD      $@"
