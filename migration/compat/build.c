@@ -7,8 +7,8 @@
 
 #include "acpi/aml/buf.h"
 #include "acpi/cpuhp_aml.h"
-#include "hotplug/cpuhp.h"
 #include "gic/gic_state.h"
+#include "hotplug/cpuhp.h"
 #include "migration/compat/build.h"
 #include "migration/format/crc32c.h"
 #include "migration/vm/sections.h"
@@ -73,9 +73,9 @@ int compat_build_sections(struct compat_section *s, uint32_t cap, uint32_t *n, s
 void compat_build_gic(struct compat_gic *g)
 {
 	*g = (struct compat_gic){
-		.version = 3, .nr_irqs = GIC_STATE_MAX_IRQS, .nr_irqs_min = GIC_STATE_MIN_IRQS, .redist_base = LAYOUT_GICR_BASE,
-		.redist_stride = LAYOUT_GICR_STRIDE, .redist_low_limit = LAYOUT_GICR_LOW_LIMIT,
-		.redist_high_base = LAYOUT_GICR_HIGH_BASE,
+		.version = 3, .nr_irqs = GIC_STATE_MAX_IRQS, .nr_irqs_min = GIC_STATE_MIN_IRQS,
+		.redist_base = LAYOUT_GICR_BASE, .redist_stride = LAYOUT_GICR_STRIDE,
+		.redist_low_limit = LAYOUT_GICR_LOW_LIMIT, .redist_high_base = LAYOUT_GICR_HIGH_BASE,
 	};
 }
 

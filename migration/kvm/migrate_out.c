@@ -169,7 +169,8 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	const uint8_t *reply;
 	size_t rlen;
 	uint32_t pass = 0, us;
-	uint64_t t, raw, wire0, remaining, rate = 0, t_collect = 0, t_log = 0, t_ram = 0, t_sent = 0, t_state = 0, t_loaded = 0;
+	uint64_t t, raw, wire0, remaining, rate = 0;
+	uint64_t t_collect = 0, t_log = 0, t_sent = 0, t_ram = 0, t_state = 0, t_loaded = 0;
 	uint64_t log_reads = 0, log_ns = 0, log_max_ns = 0; /* the pre-copy passes' dirty-log reads */
 	size_t state_len = 0;
 	int ret;
@@ -362,8 +363,8 @@ static int run(struct migrate_out *m, bool *acked, char *errbuf, size_t errlen)
 	/* Where the downtime went, for whoever tunes it. */
 	log_info("switchover: pause %.1f ms, then side by side the state %.1f ms (%zu bytes; vCPU registers %.1f ms, "
 		 "GIC %.1f ms, devices %.1f ms) and the last %llu KiB "
-		 "of RAM %.1f ms (the dirty log's read %.2f ms, handed to the channels at %.1f ms); state to loaded %.1f ms (of which the destination's "
-		 "load %llu ms), commit to running %.1f ms",
+		 "of RAM %.1f ms (the dirty log's read %.2f ms, handed to the channels at %.1f ms); "
+		 "state to loaded %.1f ms (of which the destination's load %llu ms), commit to running %.1f ms",
 		 (double)(m->paused_ns - m->pause_ns) / 1e6, (double)(m->op_end_ns - m->paused_ns) / 1e6, state_len,
 		 (double)m->vm->collect_times.vcpus_ns / 1e6, (double)m->vm->collect_times.gic_ns / 1e6,
 		 (double)m->vm->collect_times.devices_ns / 1e6,

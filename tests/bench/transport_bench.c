@@ -307,8 +307,10 @@ static double ceiling_mbps(uint64_t total)
 	t0 = now_s();
 	for (uint64_t sent = 0; ok && sent < total; sent += (uint64_t)CEIL_BATCH * CEIL_REC)
 		ok = ceil_records(c, wire, plain, true) && full_io(fd, wire, CEIL_WIRE, true);
+	/* A receiver still waiting (in accept or recv) gives up. */
+	shutdown(r.lfd, SHUT_RDWR);
 	if (fd >= 0)
-		shutdown(fd, SHUT_RDWR); /* a receiver still waiting gives up */
+		shutdown(fd, SHUT_RDWR);
 	pthread_join(t, NULL);
 	if (ok && r.ok)
 		mbps = (double)total / (now_s() - t0) / 1e6;

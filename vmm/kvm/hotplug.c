@@ -234,7 +234,7 @@ void vm_hotplug_process(struct vm *vm)
 				u->id = i;
 				snprintf((char *)u->dev_id, sizeof(u->dev_id), "%s", id);
 			} else {
-				log_warn("more than %u vCPUs unplugged during the migration: the destination "
+				log_warn("more than %u vCPUs unplugged at the switch-over: the destination "
 					 "announces the first %u", TOPOLOGY_MAX_UNPLUGS, TOPOLOGY_MAX_UNPLUGS);
 			}
 		}

@@ -211,7 +211,6 @@ int vm_state_apply(struct vm *vm, struct vm_saved *s, char *errbuf, size_t errle
 		return ret;
 	}
 	/* Announced once the guest runs here (vm_announce_migrated_unplugs). */
-	vm->unplug_log_on = false;
 	vm->nr_unplugs = s->topology.nr_unplugged;
 	memcpy(vm->unplugs, s->topology.unplugged, vm->nr_unplugs * sizeof(vm->unplugs[0]));
 	if (vm->cpuhp_ready) {

@@ -101,7 +101,7 @@ static int choose_vcpu_features(struct vm *vm, char *errbuf, size_t errlen)
 /* Creates every possible vCPU, then the vGIC sized for all of them (REFERENCE §5.1 order). */
 static int create_vcpus_and_gic(struct vm *vm, char *errbuf, size_t errlen)
 {
-	unsigned i;
+	unsigned i, nr_irqs = vm->cfg.gic_irqs ? vm->cfg.gic_irqs : LAYOUT_NR_IRQS;
 	int ret;
 
 	vm->vcpus = calloc(vm->max_vcpus, sizeof(*vm->vcpus));
@@ -131,10 +131,9 @@ static int create_vcpus_and_gic(struct vm *vm, char *errbuf, size_t errlen)
 		ERR("cannot create the GICv3 for %u vCPUs: %s", vm->max_vcpus, strerror(-ret));
 		return ret;
 	}
-	ret = vgic_init(&vm->gic, vm->cfg.gic_irqs ? vm->cfg.gic_irqs : LAYOUT_NR_IRQS);
+	ret = vgic_init(&vm->gic, nr_irqs);
 	if (ret < 0) {
-		ERR("cannot initialise the GICv3 with %u interrupts: %s",
-		    vm->cfg.gic_irqs ? vm->cfg.gic_irqs : LAYOUT_NR_IRQS, strerror(-ret));
+		ERR("cannot initialise the GICv3 with %u interrupts: %s", nr_irqs, strerror(-ret));
 		return ret;
 	}
 	for (i = 0; i < vm->max_vcpus; i++) {
